@@ -1,0 +1,39 @@
+# storydiff: two commands from a fresh clone. `make demo` then `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test setup lint bench eval browser-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# CPU build of torch first: anything else pulls a multi-GB CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test,multilingual,cluster]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/storydiff compare corpora/kupyansk -o out --format html,pdf,json
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check compare tests benchmarks
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check compare tests benchmarks
+
+eval: $(STAMP)
+	$(VENV)/bin/storydiff eval ../shared/eval/ecbplus_topics_dev.jsonl
+	$(VENV)/bin/storydiff eval ../shared/eval/ecbplus_topics_full_dev.jsonl
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf out .pytest_cache .storydiff-cache

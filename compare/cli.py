@@ -1,0 +1,237 @@
+"""The `storydiff` command line: the only module that prints or exits.
+
+Subcommands live in their own modules and are imported only when invoked, so `storydiff --help`
+stays instant. Library errors (`CompareError`) become one line on stderr and their exit code:
+2 for bad input, 1 for everything else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from compare import __version__
+
+# name -> (module:attribute, one-line help shown in `storydiff --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("compare.cli:compare_command", "Compare the articles of one story and write reports."),
+    "eval": ("compare.evaluate:eval_command", "Measure alignment accuracy on annotated JSON Lines data."),
+    "annotate": ("compare.cli:annotate_command", "Print the cues (hedges, numbers, ...) of each statement."),
+    "run": ("compare.schedule:run_command", "Run a job file once: fetch, group, compare, publish."),
+    "schedule": ("compare.schedule:schedule_command", "Run a job file at a fixed interval."),
+    "history": ("compare.schedule:history_command", "List the past runs of a job."),
+    "demo-server": ("compare.demo_server:demo_server_command",
+                    "Serve the bundled fixture feeds on 127.0.0.1 for trying scheduled runs."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (target, _) in COMMANDS.items() if _importable(target)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            return None
+        return getattr(module, attr, None)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, short) for name, (target, short) in COMMANDS.items() if _importable(target)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _importable(target: str) -> bool:
+    module_name = target.split(":")[0]
+    if module_name == __name__:
+        return True
+    return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"],
+                                               "max_content_width": 100})
+@click.version_option(__version__, prog_name="storydiff")
+def cli() -> None:
+    """storydiff: compare how different outlets report the same story.
+
+    Splits each article into statements, lines up statements about the same event across outlets,
+    types their differences (omission, number, date, place, entity, attribution, hedging,
+    negation, wording) and writes HTML, PDF and JSON reports.
+    """
+
+
+def main() -> None:
+    """Console entry point: run the CLI, turning library errors into one line and an exit code."""
+    from compare.errors import CompareError
+
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("storydiff: aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except CompareError as exc:
+        click.echo(f"storydiff: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("storydiff: interrupted.", err=True)
+        sys.exit(130)
+
+
+# ------------------------------------------------------------------------------------ shared options
+
+def model_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--model", default="auto", show_default=True, metavar="NAME|PATH",
+        help="Embedding model: 'auto' (English model for English stories, multilingual otherwise), "
+             "'minilm' (packaged all-MiniLM-L6-v2), 'use' (multilingual Universal Sentence Encoder), "
+             "'e5' (multilingual-e5-small), or the path of a local sentence-transformers model folder.",
+    )(f)
+
+
+def threshold_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="X",
+        help="Link score (0-1) a statement pair needs to count as the same event. "
+             "Default: the value tuned on the ECB+ dev data (see README, Accuracy).",
+    )(f)
+
+
+def quiet_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--quiet", "-q", is_flag=True, help="Print only errors and output paths.")(f)
+
+
+@contextmanager
+def stage_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display on stderr for pipeline stages (off with --quiet or when not a TTY)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                        TimeElapsedColumn(), console=console, transient=True,
+                        disable=quiet or not console.is_terminal)
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    with progress:
+        yield update
+
+
+# ------------------------------------------------------------------------------------------ compare
+
+@click.command("compare")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "outdir", type=click.Path(path_type=Path), default=Path("out"),
+              show_default=True, help="Folder to write report.html, report.pdf and report.json into.")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True, metavar="LIST",
+              help="Comma-separated output formats: html, pdf, json.")
+@model_option
+@threshold_option
+@click.option("--story", "story_id", default=None, metavar="ID",
+              help="With a JSON Lines file: the id of the story to compare (default: the first).")
+@click.option("--max-article-mb", type=click.FloatRange(min=0.001), default=20.0, show_default=True,
+              help="Refuse article files larger than this many megabytes.")
+@click.option("--page-size", default="A4 landscape", show_default=True,
+              help="PDF page size, as CSS @page size (e.g. 'A4 portrait', 'letter landscape').")
+@click.option("--cache/--no-cache", default=True, show_default=True,
+              help="Cache embeddings on disk (STORYDIFF_CACHE, default ~/.cache/storydiff).")
+@quiet_option
+def compare_command(input_path: Path, outdir: Path, formats: str, model: str, threshold: float | None,
+                    story_id: str | None, max_article_mb: float, page_size: str, cache: bool,
+                    quiet: bool) -> None:
+    """Compare the articles of one story and write reports.
+
+    INPUT is a story folder (with story.toml), a story JSON file, or a JSON Lines file of stories.
+    Nothing is written unless every requested format renders; the paths written are printed.
+    """
+    from compare.config import Settings, parse_formats
+    from compare.corpus import load_story
+    from compare.embed import default_cache_path
+    from compare.pipeline import compare_story
+    from compare.report import render_all, write_outputs
+
+    settings = Settings(
+        model=model, threshold=threshold, formats=parse_formats(formats),
+        cache_path=default_cache_path() if cache else None,
+        max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=page_size,
+    )
+    story = load_story(input_path, max_article_bytes=settings.max_article_bytes, story_id=story_id)
+    _check_output_dir(outdir)
+    with stage_progress(quiet) as progress:
+        comparison = compare_story(story, settings, on_progress=progress)
+        progress("render", 0, 1)
+        files = render_all(comparison, settings.formats, page_size=settings.page_size)
+        progress("render", 1, 1)
+    for path in write_outputs(outdir, files):
+        click.echo(str(path))
+    if not quiet:
+        counts = {}
+        for d in comparison.differences:
+            counts[d.type.value] = counts.get(d.type.value, 0) + 1
+        summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
+        click.echo(f"{len(comparison.documents)} documents, {len(comparison.events)} events, "
+                   f"{len(comparison.differences)} differences ({summary}); model {comparison.meta['model']}",
+                   err=True)
+
+
+def _check_output_dir(outdir: Path) -> None:
+    """Fail before any work when the output folder cannot be used."""
+    from compare.errors import OutputError
+
+    probe = outdir
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise OutputError(f"{outdir}: exists and is not a folder. Choose another with -o.")
+    import os
+
+    if not os.access(probe, os.W_OK):
+        raise OutputError(f"{outdir}: cannot write there (permission denied). Choose another with -o.")
+
+
+# ----------------------------------------------------------------------------------------- annotate
+
+@click.command("annotate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--language", default=None, metavar="XX",
+              help="Language of the statements (en, ru, uk); default: detected per statement.")
+@click.option("--reference-date", default=None, metavar="YYYY-MM-DD",
+              help="Resolve weekdays and 'yesterday' against this date.")
+def annotate_command(input_path: Path, language: str | None, reference_date: str | None) -> None:
+    """Print the cues (hedges, numbers, ...) of each statement.
+
+    INPUT is a text file with one statement per line, or JSON Lines with {"id": ..., "text": ...}
+    (and an optional "language"). Prints one JSON line per input line: {"id": ..., "cues": [...]}.
+    """
+    import json
+
+    from compare.annotate import annotate_lines
+
+    for record in annotate_lines(input_path, language=language, reference=reference_date):
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

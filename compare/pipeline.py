@@ -1,0 +1,110 @@
+"""Run the stages in order: story -> statements (+cues) -> embeddings -> links/events -> differences.
+
+`compare_story` is the one entry point the CLI, the evaluator and the scheduler share, so every
+number the project reports comes from the same code path as a user's report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from compare import __version__
+from compare.align import build_events, default_weights, link_statements, unique_statements
+from compare.config import Settings
+from compare.corpus import Story
+from compare.cues import detect_cues, reference_date
+from compare.differ import find_differences, find_highlights
+from compare.embed import Embedder, EmbeddingCache, get_embedder
+from compare.model import Comparison, Document, Statement
+from compare.segment import detect_language, segment
+
+# on_progress(stage, done, total): lets the CLI draw progress without the pipeline printing.
+Progress = Callable[[str, int, int], None]
+STAGES = ("segment", "embed", "align", "diff")
+
+
+def document_language(document: Document) -> str:
+    return (document.language or detect_language(document.text)).lower()[:2]
+
+
+def segment_documents(documents: Sequence[Document]) -> tuple[Statement, ...]:
+    """Statements of all documents, each with its cues (dates resolved against the publication date)."""
+    statements: list[Statement] = []
+    for document in documents:
+        language = document_language(document)
+        reference = reference_date(document.published)
+        for s in segment(document, language=language):
+            cues = detect_cues(s.text, language=s.language, reference=reference)
+            statements.append(Statement(s.doc_id, s.index, s.start, s.end, s.text, s.language, cues))
+    return tuple(statements)
+
+
+def embed_statements(statements: Sequence[Statement], embedder: Embedder,
+                     cache: EmbeddingCache | None = None) -> np.ndarray:
+    texts = [s.text for s in statements]
+    if cache is not None:
+        return cache.encode(embedder, texts)
+    return embedder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+
+
+def compare_story(story: Story, settings: Settings | None = None, *,
+                  embedder: Embedder | None = None,
+                  on_progress: Progress | None = None) -> Comparison:
+    """Compare the documents of one story and return everything the reports need."""
+    settings = settings or Settings()
+    notify = on_progress or (lambda stage, done, total: None)
+    timings: dict[str, float] = {}
+
+    clock = time.perf_counter()
+    notify("segment", 0, 1)
+    statements = segment_documents(story.documents)
+    timings["segment"] = time.perf_counter() - clock
+    notify("segment", 1, 1)
+
+    languages = sorted({s.language for s in statements} | {document_language(d) for d in story.documents})
+    embedder = embedder or get_embedder(settings.model, languages=languages)
+    clock = time.perf_counter()
+    notify("embed", 0, 1)
+    cache = EmbeddingCache(settings.cache_path) if settings.cache_path else None
+    vectors = embed_statements(statements, embedder, cache)
+    timings["embed"] = time.perf_counter() - clock
+    notify("embed", 1, 1)
+
+    clock = time.perf_counter()
+    notify("align", 0, 1)
+    weights = default_weights()
+    threshold = weights.threshold if settings.threshold is None else settings.threshold
+    links = link_statements(statements, vectors, threshold=threshold, weights=weights)
+    events = build_events(statements, links)
+    unique = unique_statements(statements, events)
+    timings["align"] = time.perf_counter() - clock
+    notify("align", 1, 1)
+
+    clock = time.perf_counter()
+    notify("diff", 0, 1)
+    differences = find_differences(story.documents, statements, events, unique)
+    highlights = find_highlights(statements, events, differences)
+    timings["diff"] = time.perf_counter() - clock
+    notify("diff", 1, 1)
+
+    meta = {
+        "generator": f"storydiff {__version__}",
+        "version": __version__,
+        "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "model": embedder.name,
+        "model_spec": settings.model,
+        "languages": languages,
+        "threshold": threshold,
+        "scorer": weights.version,
+        "source": story.source,
+        "timings": {k: round(v, 4) for k, v in timings.items()},
+    }
+    return Comparison(
+        story_id=story.story_id, title=story.title, description=story.description,
+        documents=story.documents, statements=statements, links=links, events=events,
+        differences=differences, unique=unique, highlights=highlights, meta=meta,
+    )

@@ -1,0 +1,342 @@
+"""Turn a Comparison into the JSON document, the HTML review view and the PDF.
+
+Computing and rendering are separate: `view_model` pre-splits every statement into highlighted
+segments, and the Jinja2 templates in `report_templates/` only lay them out (autoescaped, strict
+undefined). PDF goes through WeasyPrint with a URL fetcher that refuses everything, so rendering never
+touches the network. Outputs are rendered in memory first and written atomically, all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from compare.errors import OutputError, RenderError
+from compare.model import (
+    DIFFERENCE_DESCRIPTIONS,
+    Comparison,
+    DifferenceType,
+    Highlight,
+    Statement,
+    StatementRef,
+)
+
+SCHEMA_VERSION = "1.0"
+
+
+# ------------------------------------------------------------------------------------------- JSON
+
+def cue_json(cue: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": cue.type.value, "start": cue.start, "end": cue.end, "text": cue.text}
+    if cue.value is not None:
+        out["value"] = cue.value
+    if cue.source is not None:
+        out["source"] = cue.source
+    return out
+
+
+def to_json(comparison: Comparison) -> dict[str, Any]:
+    """The machine-readable report (see `compare/schema/report.schema.json`)."""
+    meta = {k: v for k, v in comparison.meta.items() if not k.startswith("_")}
+    by_doc: dict[str, list[Statement]] = defaultdict(list)
+    for s in comparison.statements:
+        by_doc[s.doc_id].append(s)
+    ref = lambda r: {"doc_id": r.doc_id, "index": r.index}  # noqa: E731
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generator": meta.get("generator", "storydiff"),
+        "created": meta.get("created"),
+        "story": {"id": comparison.story_id, "title": comparison.title,
+                  "description": comparison.description},
+        "settings": {k: meta.get(k) for k in ("model", "model_spec", "threshold", "scorer", "languages")},
+        "documents": [
+            {
+                "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url,
+                "published": d.published, "language": d.language, "synthetic": d.synthetic,
+                "text": d.text,
+                "statements": [
+                    {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
+                     "language": s.language, "cues": [cue_json(c) for c in s.cues]}
+                    for s in by_doc[d.doc_id]
+                ],
+            }
+            for d in comparison.documents
+        ],
+        "links": [
+            {"a": ref(lk.a), "b": ref(lk.b), "score": lk.score, "cosine": lk.cosine, "fuzzy": lk.fuzzy,
+             "overlap": lk.overlap}
+            for lk in comparison.links
+        ],
+        "clusters": [
+            {"id": e.event_id, "members": [ref(m) for m in e.members], "doc_ids": list(e.doc_ids),
+             "cohesion": e.cohesion}
+            for e in comparison.events
+        ],
+        "differences": [
+            {"id": d.difference_id, "type": d.type.value, "cluster": d.event_id,
+             "doc_ids": list(d.doc_ids), "missing": list(d.missing),
+             "statements": [ref(r) for r in sorted({StatementRef(e.doc_id, e.index) for e in d.evidence})],
+             "evidence": [{"doc_id": e.doc_id, "index": e.index, "start": e.start, "end": e.end,
+                           "text": e.text} for e in d.evidence],
+             "explanation": d.explanation, "confidence": d.confidence}
+            for d in comparison.differences
+        ],
+        "unique": [ref(r) for r in comparison.unique],
+        "timings": meta.get("timings", {}),
+    }
+
+
+@lru_cache(maxsize=1)
+def json_schema() -> dict[str, Any]:
+    text = resources.files("compare.schema").joinpath("report.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def validate_json(document: dict[str, Any]) -> None:
+    """Raise RenderError when a report does not match the shipped schema."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(document, json_schema())
+    except jsonschema.ValidationError as exc:
+        path = "/".join(str(p) for p in exc.absolute_path)
+        raise RenderError(f"report JSON does not match its schema at /{path}: {exc.message}") from exc
+
+
+# ------------------------------------------------------------------------------------- view model
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    type: str | None = None  # difference type, "changed" for a plain word difference, None = same
+    difference: str | None = None
+
+
+def split_segments(text: str, highlights: Sequence[Highlight]) -> list[Segment]:
+    """Cut a statement into plain and highlighted runs; typed highlights win over plain changes."""
+    marks: list[tuple[str | None, str | None] | None] = [None] * len(text)
+    for h in sorted(highlights, key=lambda h: h.type is not None):
+        for i in range(max(0, h.start), min(len(text), h.end)):
+            marks[i] = (h.type.value if h.type else "changed", h.difference_id)
+    segments: list[Segment] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or marks[i] != marks[start]:
+            mark = marks[start]
+            segments.append(Segment(text[start:i], mark[0] if mark else None, mark[1] if mark else None))
+            start = i
+    return segments
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links are clickable; anything else is shown as text."""
+    if not url:
+        return None
+    parsed = urlparse(url.strip())
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        return url.strip()
+    return None
+
+
+def view_model(comparison: Comparison) -> dict[str, Any]:
+    """Everything the templates show, precomputed."""
+    highlights: dict[StatementRef, list[Highlight]] = defaultdict(list)
+    for h in comparison.highlights:
+        highlights[StatementRef(h.doc_id, h.index)].append(h)
+    outlets = {d.doc_id: d.outlet for d in comparison.documents}
+    doc_order = [d.doc_id for d in comparison.documents]
+    diffs_by_event: dict[str | None, list[Any]] = defaultdict(list)
+    for d in comparison.differences:
+        diffs_by_event[d.event_id].append(d)
+
+    def statement_view(ref: StatementRef) -> dict[str, Any]:
+        s = comparison.statement(ref)
+        return {"doc_id": s.doc_id, "index": s.index, "id": f"s-{s.doc_id}-{s.index}", "text": s.text,
+                "language": s.language, "segments": split_segments(s.text, highlights[ref]),
+                "cues": [cue_json(c) for c in s.cues]}
+
+    events = []
+    for event in comparison.events:
+        cells = []
+        members_by_doc: dict[str, list[StatementRef]] = defaultdict(list)
+        for m in event.members:
+            members_by_doc[m.doc_id].append(m)
+        event_diffs = diffs_by_event.get(event.event_id, [])
+        conflict_docs = {doc for d in event_diffs if d.type != DifferenceType.OMISSION for doc in d.doc_ids}
+        for doc_id in doc_order:
+            cells.append({
+                "doc_id": doc_id, "outlet": outlets[doc_id],
+                "statements": [statement_view(r) for r in members_by_doc.get(doc_id, [])],
+                "status": ("absent" if doc_id not in members_by_doc
+                           else "conflicting" if doc_id in conflict_docs else "reported"),
+            })
+        first = comparison.statement(event.members[0])
+        events.append({
+            "id": event.event_id, "anchor": f"event-{event.event_id}", "title": _headline(first.text),
+            "cells": cells, "differences": event_diffs, "doc_ids": list(event.doc_ids),
+            "types": sorted({d.type.value for d in event_diffs}), "cohesion": event.cohesion,
+        })
+    unique_by_doc: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ref in comparison.unique:
+        unique_by_doc[ref.doc_id].append(statement_view(ref))
+    counts = Counter(d.type.value for d in comparison.differences)
+    legend = [{"type": t.value, "description": DIFFERENCE_DESCRIPTIONS[t], "count": counts.get(t.value, 0)}
+              for t in DifferenceType]
+    documents = [{
+        "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url, "href": safe_url(d.url),
+        "published": d.published or "", "language": d.language or
+        next((s.language for s in comparison.statements if s.doc_id == d.doc_id), ""),
+        "synthetic": d.synthetic, "statement_count": sum(1 for s in comparison.statements if s.doc_id == d.doc_id),
+        "paragraphs": _article_view(comparison, d.doc_id),
+    } for d in comparison.documents]
+    meta = {k: v for k, v in comparison.meta.items() if not k.startswith("_")}
+    return {
+        "title": comparison.title, "description": comparison.description, "story_id": comparison.story_id,
+        "documents": documents, "events": events, "legend": legend,
+        "unique": [{"doc_id": d, "outlet": outlets[d], "statements": unique_by_doc[d]}
+                   for d in doc_order if unique_by_doc.get(d)],
+        "omissions_unique": diffs_by_event.get(None, []),
+        "differences": comparison.differences, "meta": meta, "outlets": outlets,
+        "counts": {"events": len(comparison.events), "differences": len(comparison.differences),
+                   "unique": len(comparison.unique), "statements": len(comparison.statements)},
+    }
+
+
+def _article_view(comparison: Comparison, doc_id: str) -> list[dict[str, Any]]:
+    """The full article as statements, for the context view (statement ids match the event table)."""
+    return [{"id": f"ctx-{s.doc_id}-{s.index}", "target": f"s-{s.doc_id}-{s.index}", "text": s.text}
+            for s in comparison.statements_of(doc_id)]
+
+
+def _headline(text: str, limit: int = 90) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# --------------------------------------------------------------------------------------- templates
+
+def templates_dir() -> Path:
+    """`report_templates/` beside the package (source checkout or editable install), else installed data."""
+    here = Path(__file__).resolve().parent.parent / "report_templates"
+    if here.is_dir():
+        return here
+    import sys
+
+    installed = Path(sys.prefix) / "share" / "storydiff" / "report_templates"
+    if installed.is_dir():
+        return installed
+    raise RenderError("report_templates: folder not found. Reinstall storydiff.")
+
+
+@lru_cache(maxsize=2)
+def _environment(path: str):  # type: ignore[no-untyped-def]
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html", "j2"],
+                      default_for_string=True, default=True), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["tojson_safe"] = _json_for_script
+    return env
+
+
+def _json_for_script(value: Any) -> Any:
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def _asset(name: str) -> str:
+    return (templates_dir() / name).read_text("utf-8")
+
+
+def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str = "A4 landscape") -> str:
+    env = _environment(str(templates_dir()))
+    template = env.get_template("report.html.j2")
+    view = view_model(comparison)
+    return template.render(
+        report=view, for_pdf=for_pdf, page_size=page_size,
+        screen_css=_asset("css/screen.css"), print_css=_asset("css/print.css"),
+        script=_asset("js/report.js"), types=[t.value for t in DifferenceType],
+    )
+
+
+def render_pdf(comparison: Comparison, *, page_size: str = "A4 landscape") -> bytes:
+    html = render_html(comparison, for_pdf=True, page_size=page_size)
+    return html_to_pdf(html, title=comparison.title)
+
+
+def html_to_pdf(html: str, *, title: str = "") -> bytes:
+    """WeasyPrint with a fetcher that allows only inline data: (the report's own assets)."""
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
+    except ImportError as exc:  # pragma: no cover - weasyprint is a hard dependency
+        raise RenderError(f"PDF: WeasyPrint is not available ({exc}).") from exc
+
+    class OfflineFetcher(URLFetcher):  # type: ignore[misc]
+        """Refuses every URL except data: — article text must never make the renderer fetch."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols={"data"})
+
+    try:
+        document = HTML(string=html, base_url=None, url_fetcher=OfflineFetcher())
+        return document.write_pdf()
+    except Exception as exc:
+        raise RenderError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
+
+
+# ------------------------------------------------------------------------------------------ output
+
+def render_all(comparison: Comparison, formats: Sequence[str], *,
+               page_size: str = "A4 landscape") -> dict[str, bytes]:
+    """Render every requested format in memory: nothing is written unless all succeed."""
+    rendered: dict[str, bytes] = {}
+    if "json" in formats:
+        document = to_json(comparison)
+        validate_json(document)
+        rendered["report.json"] = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+    if "html" in formats:
+        rendered["report.html"] = render_html(comparison).encode("utf-8")
+    if "pdf" in formats:
+        rendered["report.pdf"] = render_pdf(comparison, page_size=page_size)
+    return rendered
+
+
+def write_outputs(outdir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write files atomically (temp file + rename); on any failure remove what this call wrote."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{outdir}: cannot create output folder: {exc.strerror or exc}.") from exc
+    if not os.access(outdir, os.W_OK):
+        raise OutputError(f"{outdir}: output folder is not writable. Choose another with -o.")
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for name, data in files.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=outdir)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temps.append((Path(tmp), outdir / name))
+    except OSError as exc:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        for leftover in outdir.glob(".report.*.tmp"):
+            leftover.unlink(missing_ok=True)
+        raise OutputError(f"{outdir}: cannot write report: {exc.strerror or exc}. "
+                          "Free some space or choose another folder with -o.") from exc
+    for tmp, final in temps:
+        os.replace(tmp, final)
+    return [final for _, final in temps]

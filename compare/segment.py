@@ -1,0 +1,127 @@
+"""Split documents into statements (sentences) that keep exact character offsets into the source.
+
+Segmenters: pysbd (rule-based, "Golden Rules" for news abbreviations, initials, "U.S.", decimals) for
+English and other Latin-script languages; razdel for Russian and Ukrainian, which pysbd handles worse
+(abbreviations like "г.", "т.ч.", initials in Cyrillic). Both are maintained, deterministic and fast
+enough; see README "Segmentation" for the comparison. Paragraph breaks are always sentence breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from compare.model import Document, Statement
+
+_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
+CYRILLIC_LANGUAGES = {"ru", "uk", "be", "bg"}
+PYSBD_LANGUAGES = {"en", "de", "es", "fr", "it", "nl", "pl", "da", "ru", "bg", "el", "hi", "mr", "zh",
+                   "ja", "ar", "fa", "hy", "my", "am", "ur", "kk", "sk"}
+
+
+def segment(document: Document, *, language: str | None = None) -> tuple[Statement, ...]:
+    """Statements of a document. Pre-segmented documents keep their sentences exactly, in order."""
+    lang = (language or document.language or detect_language(document.text)).lower()[:2]
+    if document.sentences is not None:
+        return tuple(_presegmented(document, lang))
+    spans = list(sentence_spans(document.text, lang))
+    return tuple(
+        Statement(doc_id=document.doc_id, index=i, start=s, end=e, text=document.text[s:e],
+                  language=lang)
+        for i, (s, e) in enumerate(spans)
+    )
+
+
+def _presegmented(document: Document, lang: str) -> Iterator[Statement]:
+    offset = 0
+    assert document.sentences is not None
+    for i, sentence in enumerate(document.sentences):
+        yield Statement(document.doc_id, i, offset, offset + len(sentence), sentence, lang)
+        offset += len(sentence) + 1  # joined by "\n"
+
+
+def sentence_spans(text: str, language: str = "en") -> Iterator[tuple[int, int]]:
+    """Half-open (start, end) spans of the sentences of `text`, whitespace trimmed, never empty."""
+    for p_start, p_end in paragraph_spans(text):
+        paragraph = text[p_start:p_end]
+        for s, e in _split_paragraph(paragraph, language):
+            s, e = _trim(paragraph, s, e)
+            if e > s:
+                yield p_start + s, p_start + e
+
+
+def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
+    start = 0
+    for match in _PARAGRAPH.finditer(text):
+        if match.start() > start:
+            yield start, match.start()
+        start = match.end()
+    if start < len(text):
+        yield start, len(text)
+
+
+def _split_paragraph(paragraph: str, language: str) -> list[tuple[int, int]]:
+    if not paragraph.strip():
+        return []
+    if language in CYRILLIC_LANGUAGES or (language not in PYSBD_LANGUAGES and _mostly_cyrillic(paragraph)):
+        from razdel import sentenize
+
+        return [(s.start, s.stop) for s in sentenize(paragraph)]
+    pieces = _pysbd(language if language in PYSBD_LANGUAGES else "en").segment(paragraph)
+    # Locate each piece from a moving cursor: offsets are exact even when sentences repeat.
+    spans, cursor = [], 0
+    for piece in pieces:
+        piece = piece.strip()
+        if not piece:
+            continue
+        found = paragraph.find(piece, cursor)
+        if found < 0:  # pysbd normalised something; fall back to the rest of the paragraph
+            spans.append((cursor, len(paragraph)))
+            cursor = len(paragraph)
+            break
+        spans.append((found, found + len(piece)))
+        cursor = found + len(piece)
+    if cursor < len(paragraph) and paragraph[cursor:].strip():
+        spans.append((cursor, len(paragraph)))
+    return spans
+
+
+@lru_cache(maxsize=8)
+def _pysbd(language: str):  # type: ignore[no-untyped-def]
+    import pysbd
+
+    return pysbd.Segmenter(language=language, clean=False)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _mostly_cyrillic(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return False
+    return sum("\u0400" <= c <= "\u04ff" for c in letters) / len(letters) > 0.5
+
+
+def detect_language(text: str) -> str:
+    """ISO 639-1 code of the text's main language (py3langid, bundled model), 'en' when unsure."""
+    sample = text[:4000].strip()
+    if not sample:
+        return "en"
+    if _mostly_cyrillic(sample):
+        # Ukrainian-only letters decide quickly; langid decides the rest.
+        if re.search(r"[іїєґІЇЄҐ]", sample):
+            return "uk"
+    try:
+        import py3langid as langid
+
+        code, _ = langid.classify(sample)
+    except Exception:  # a detector failure must never stop a comparison
+        return "ru" if _mostly_cyrillic(sample) else "en"
+    return str(code)
