@@ -139,7 +139,8 @@ _QUALIFIER_MAP = dict(QUALIFIERS)
 _NUMWORD_RE = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
 NUMBER_RE = re.compile(
     rf"(?:(?P<qual>{_QUALIFIER_RE})\s+)?"
-    rf"(?P<num>\d{{1,3}}(?:[,\u00a0\u202f ]\d{{3}})+(?:\.\d+)?|\d+(?:[.,]\d+)?|(?:{_NUMWORD_RE})(?:[- ](?:{_NUMWORD_RE}))?)"
+    r"(?P<num>\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+    rf"|(?:{_NUMWORD_RE})(?:[- ](?:{_NUMWORD_RE}))?)"
     r"(?:\s*(?P<scale>thousand|million|billion)\b)?"
     r"(?:\s*(?P<pct>%|per\s?cent\b|percent\b))?"
     r"(?:\s*(?P<unit>(?:square\s+)?(?:km|kilometres?|kilometers?|miles?|metres?|meters?|people|civilians?|"
@@ -346,7 +347,7 @@ def find_places_and_entities(text: str) -> list[Cue]:
         name = text[start:end]
         if any(s < end and start < e for s, e in taken):
             continue
-        if len(name) < 2 or name.isupper() and len(name) <= 1:
+        if len(name) < 2 or (name.isupper() and len(name) <= 1):
             continue
         if start == 0 and len(words) == 1 and not _known_name(name):
             continue  # a capitalised first word is usually just the start of the sentence

@@ -150,7 +150,7 @@ def _number_key(cue: Cue) -> str | None:
 def detect_number(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Conflicting quantities of the same unit ("over 80%" vs "about 70%", "12 civilians" vs "15")."""
     differences = []
-    units = {(c.value or {}).get("unit") for s in sum(sides.values(), []) for c in s.cues
+    units = {(c.value or {}).get("unit") for st in sides.values() for s in st for c in s.cues
              if c.type == CueType.NUMBER}
     for unit in sorted(units, key=str):
         narrowed: Sides = {}
@@ -276,9 +276,11 @@ def find_differences(documents: Sequence[Document], statements: Sequence[Stateme
 # ------------------------------------------------------------------------------ word highlights
 
 _TOKEN = re.compile(r"[\w'ʼ’%-]+", re.UNICODE)
-STOPWORDS = frozenset("""a an the of to in on at by for from with and or but as is are was were be been
-has have had it its this that these those which who whom whose he she they them his her their there
-said says told also after before over into than then so such not no""".split())
+STOPWORDS = frozenset(
+    "a an the of to in on at by for from with and or but as is are was were be been has have had it its this "
+    "that these those which who whom whose he she they them his her their there said says told also after "
+    "before over into than then so such not no".split()
+)
 
 
 def _stem(token: str) -> str:

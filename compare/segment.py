@@ -114,10 +114,8 @@ def detect_language(text: str) -> str:
     sample = text[:4000].strip()
     if not sample:
         return "en"
-    if _mostly_cyrillic(sample):
-        # Ukrainian-only letters decide quickly; langid decides the rest.
-        if re.search(r"[іїєґІЇЄҐ]", sample):
-            return "uk"
+    if _mostly_cyrillic(sample) and re.search(r"[іїєґІЇЄҐ]", sample):
+        return "uk"  # Ukrainian-only letters decide quickly; langid decides the rest
     try:
         import py3langid as langid
 
