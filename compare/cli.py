@@ -8,9 +8,10 @@ stays instant. Library errors (`CompareError`) become one line on stderr and the
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,13 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console entry point: run the CLI, turning library errors into one line and an exit code."""
+    """Console entry point: run the CLI, turning every error into one line on stderr and an exit code.
+
+    Bad input (CompareError with exit code 2, click usage errors) never shows a traceback; an
+    unexpected exception is reported in one line too, with STORYDIFF_DEBUG=1 to see the traceback.
+    """
+    import os
+
     from compare.errors import CompareError
 
     try:
@@ -82,17 +89,40 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("storydiff: aborted.", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
+    except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "storydiff"
+        click.echo(f"storydiff: error: {_one_line(exc.format_message()).rstrip('.')}. See '{where} --help'.",
+                   err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"storydiff: error: {_one_line(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except CompareError as exc:
-        click.echo(f"storydiff: error: {exc}", err=True)
+        click.echo(f"storydiff: error: {_one_line(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("storydiff: interrupted.", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()  # output piped into `head`: not an error worth a message
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("STORYDIFF_DEBUG"):
+            raise
+        click.echo(f"storydiff: internal error: {type(exc).__name__}: {_one_line(str(exc))[:300]} "
+                   "(a bug; rerun with STORYDIFF_DEBUG=1 for the traceback and report it).", err=True)
+        sys.exit(1)
+
+
+def _one_line(message: str) -> str:
+    """Messages can quote file content; keep them to one terminal line without control characters."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in message)
+    return " ".join(cleaned.split())
 
 
 # ------------------------------------------------------------------------------------ shared options
@@ -153,38 +183,56 @@ def stage_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
               help="With a JSON Lines file: the id of the story to compare (default: the first).")
 @click.option("--max-article-mb", type=click.FloatRange(min=0.001), default=20.0, show_default=True,
               help="Refuse article files larger than this many megabytes.")
+@click.option("--max-documents", type=click.IntRange(min=2), default=200, show_default=True,
+              help="Refuse stories with more documents than this.")
 @click.option("--page-size", default="A4 landscape", show_default=True,
               help="PDF page size, as CSS @page size (e.g. 'A4 portrait', 'letter landscape').")
 @click.option("--cache/--no-cache", default=True, show_default=True,
               help="Cache embeddings on disk (STORYDIFF_CACHE, default ~/.cache/storydiff).")
 @quiet_option
 def compare_command(input_path: Path, outdir: Path, formats: str, model: str, threshold: float | None,
-                    story_id: str | None, max_article_mb: float, page_size: str, cache: bool,
-                    quiet: bool) -> None:
+                    story_id: str | None, max_article_mb: float, max_documents: int, page_size: str,
+                    cache: bool, quiet: bool) -> None:
     """Compare the articles of one story and write reports.
 
     INPUT is a story folder (with story.toml), a story JSON file, or a JSON Lines file of stories.
-    Nothing is written unless every requested format renders; the paths written are printed.
+    Nothing is written unless every requested format renders: a failed run leaves the output folder
+    exactly as it was. A successful run replaces the report files and removes report files of formats
+    not requested this time, so the folder never mixes two runs. The paths written are printed.
     """
     from compare.config import Settings, parse_formats
     from compare.corpus import load_story
     from compare.embed import default_cache_path
+    from compare.errors import OutputError
     from compare.pipeline import compare_story
     from compare.report import render_all, write_outputs
 
     settings = Settings(
         model=model, threshold=threshold, formats=parse_formats(formats),
         cache_path=default_cache_path() if cache else None,
-        max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=page_size,
+        max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=_check_page_size(page_size),
     )
-    story = load_story(input_path, max_article_bytes=settings.max_article_bytes, story_id=story_id)
+    story = load_story(input_path, max_article_bytes=settings.max_article_bytes, story_id=story_id,
+                       max_documents=max_documents)
     _check_output_dir(outdir)
+    for warning in story.warnings:
+        click.echo(f"storydiff: warning: {_one_line(warning)}", err=True)
     with stage_progress(quiet) as progress:
         comparison = compare_story(story, settings, on_progress=progress)
         progress("render", 0, 1)
         files = render_all(comparison, settings.formats, page_size=settings.page_size)
         progress("render", 1, 1)
-    for path in write_outputs(outdir, files):
+    missing = [p for p in (outdir, *outdir.parents) if not p.exists()]
+    try:
+        written = write_outputs(outdir, files)
+    except OutputError:
+        for created in missing:  # leave no empty folders behind either (innermost first)
+            with suppress(OSError):
+                created.rmdir()
+        raise
+    for stale in REPORT_FILES - set(files):
+        (outdir / stale).unlink(missing_ok=True)
+    for path in written:
         click.echo(str(path))
     if not quiet:
         counts = {}
@@ -196,19 +244,50 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
                    err=True)
 
 
+REPORT_FILES = {"report.html", "report.pdf", "report.json"}
+# CSS @page sizes: keywords and lengths only, so the option cannot inject CSS into the PDF stylesheet.
+_PAGE_SIZE = re.compile(r"^(?:[a-z0-9]+|\d+(?:\.\d+)?(?:mm|cm|in|pt|px)(?:\s+\d+(?:\.\d+)?(?:mm|cm|in|pt|px))?)"
+                        r"(?:\s+(?:landscape|portrait))?$", re.I)
+
+
+def _check_page_size(value: str) -> str:
+    from compare.errors import ConfigError
+
+    value = " ".join(value.split())
+    if not _PAGE_SIZE.match(value):
+        raise ConfigError(f"--page-size {value!r}: not a CSS page size. Use e.g. 'A4 landscape', 'letter', "
+                          "'210mm 297mm'.")
+    return value
+
+
 def _check_output_dir(outdir: Path) -> None:
-    """Fail before any work when the output folder cannot be used."""
+    """Fail before any work when the output folder cannot be used.
+
+    Probes by creating and removing a temporary file (or folder, when `outdir` does not exist yet) in
+    the nearest existing folder: permission bits alone lie for root and on read-only mounts.
+    """
+    import os
+    import tempfile
+
     from compare.errors import OutputError
 
     probe = outdir
     while not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():
+            raise OutputError(f"{outdir}: {probe} is a broken link. Choose another folder with -o.")
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        raise OutputError(f"{outdir}: exists and is not a folder. Choose another with -o.")
-    import os
-
-    if not os.access(probe, os.W_OK):
-        raise OutputError(f"{outdir}: cannot write there (permission denied). Choose another with -o.")
+        raise OutputError(f"{outdir}: {probe} exists and is not a folder. Choose another with -o.")
+    try:
+        if probe == outdir:
+            fd, name = tempfile.mkstemp(prefix=".storydiff-probe-", dir=probe)
+            os.close(fd)
+            os.unlink(name)
+        else:
+            os.rmdir(tempfile.mkdtemp(prefix=".storydiff-probe-", dir=probe))
+    except OSError as exc:
+        raise OutputError(f"{outdir}: cannot write there ({exc.strerror or exc}). Choose another folder with -o.") \
+            from exc
 
 
 # ----------------------------------------------------------------------------------------- annotate
