@@ -456,6 +456,10 @@ def detect_cues(text: str, *, language: str = "en", reference: date | None = Non
     cues += find_dates(text, reference)
     cues += find_places_and_entities(text)
     cues += find_loaded(text, lex)
+    if language[:2] != "en":  # Russian/Ukrainian numbers, dates, names, sources (issue 7)
+        from compare import multilingual
+
+        cues = multilingual.localise_cues(cues, text, language=language, reference=reference)
     return tuple(sorted(_dedupe(cues), key=lambda c: (c.start, c.end, c.type.value)))
 
 
