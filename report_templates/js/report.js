@@ -1,108 +1,285 @@
-/* storydiff review view: filters, outlet picker, keyboard navigation, context view.
-   Progressive enhancement: without JavaScript everything is visible. No network access. */
+/* storydiff review view: filters, outlet columns, tooltips, keyboard navigation, context view.
+   Progressive enhancement: without JavaScript everything is visible and the filters are absent.
+   The page makes no network request; all state lives in the URL (?types=&outlet=&only=&q=&cols=). */
 (function () {
   "use strict";
-  var form = document.getElementById("filters");
+  var $ = function (sel, root) { return (root || document).querySelector(sel); };
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
+  var form = $("#filters");
   if (!form) return;
+  var data = {};
+  try { data = JSON.parse($("#report-data").textContent); } catch (e) { data = {}; }
+  var events = $$("article.event");
+  var allTypes = $$('input[name="type"]', form).map(function (i) { return i.value; });
+  var colBoxes = $$('input[name="col"]', form);
+  var select = $('select[name="outlet"]', form), only = $('input[name="only"]', form), search = $('input[name="q"]', form);
+  var status = $("#filter-status"), noMatch = $("#no-match");
+  var eventInfo = events.map(function (ev) {
+    return {
+      el: ev,
+      types: (ev.dataset.types || "").split(" ").filter(Boolean),
+      outlets: (ev.dataset.outlets || "").split(" ").filter(Boolean),
+      text: ev.textContent.toLowerCase(),
+      diffs: $$("li.diff", ev)
+    };
+  });
   form.hidden = false;
-  var events = Array.prototype.slice.call(document.querySelectorAll("article.event"));
-  var params = new URLSearchParams(location.hash.indexOf("?") >= 0 ? location.hash.split("?")[1] : location.search.slice(1));
 
-  function checked(name) {
-    return Array.prototype.slice.call(form.querySelectorAll('input[name="' + name + '"]:checked')).map(function (i) { return i.value; });
+  // ---- URL state -------------------------------------------------------------------------------
+  function readState() {
+    var p = new URLSearchParams(location.search);
+    var types = p.has("types") ? p.get("types").split(",").filter(Boolean) : allTypes.slice();
+    $$('input[name="type"]', form).forEach(function (i) { i.checked = types.indexOf(i.value) >= 0; });
+    select.value = p.get("outlet") || "";
+    if (select.value !== (p.get("outlet") || "")) select.value = "";
+    only.checked = p.get("only") === "1";
+    search.value = p.get("q") || "";
+    if (colBoxes.length) {
+      var cols = p.has("cols") ? p.get("cols").split(",") : (data.columns || []);
+      colBoxes.forEach(function (b) { b.checked = cols.indexOf(b.value) >= 0; });
+    }
   }
-  function setChecked(name, values) {
-    form.querySelectorAll('input[name="' + name + '"]').forEach(function (i) { i.checked = values.indexOf(i.value) >= 0; });
+  function writeState(s) {
+    var p = new URLSearchParams();
+    if (s.types.length !== allTypes.length) p.set("types", s.types.join(","));
+    if (s.outlet) p.set("outlet", s.outlet);
+    if (s.only) p.set("only", "1");
+    if (s.q) p.set("q", s.q);
+    if (colBoxes.length) {
+      var def = (data.columns || []).join(",");
+      if (s.cols.join(",") !== def) p.set("cols", s.cols.join(","));
+    }
+    var qs = p.toString();
+    try { history.replaceState(null, "", location.pathname + (qs ? "?" + qs : "") + location.hash); } catch (e) { /* ignore */ }
   }
-  // Restore the reader's outlet choice from the URL (?outlets=a,b).
-  if (params.get("outlets")) setChecked("outlet", params.get("outlets").split(","));
-  if (params.get("types")) setChecked("type", params.get("types").split(","));
-  if (params.get("only") === "1") form.querySelector('input[name="only-diff"]').checked = true;
-  if (params.get("q")) form.querySelector('input[name="q"]').value = params.get("q");
-  // With more than four outlets, show the first four as columns by default.
-  var outletBoxes = form.querySelectorAll('input[name="outlet"]');
-  if (!params.get("outlets") && outletBoxes.length > 4) {
-    outletBoxes.forEach(function (b, i) { b.checked = i < 4; });
+  function state() {
+    return {
+      types: $$('input[name="type"]:checked', form).map(function (i) { return i.value; }),
+      outlet: select.value, only: only.checked, q: search.value.trim().toLowerCase(),
+      cols: colBoxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; })
+    };
   }
 
+  // ---- Filtering -------------------------------------------------------------------------------
+  function passes(info, s, skip) {
+    var typeFilter = s.types.length !== allTypes.length;
+    if (skip !== "type" && typeFilter && !info.types.some(function (t) { return s.types.indexOf(t) >= 0; })) return false;
+    if (skip !== "outlet" && s.outlet && info.outlets.indexOf(s.outlet) < 0) return false;
+    if (skip !== "only" && s.only && !info.types.length) return false;
+    if (skip !== "q" && s.q && info.text.indexOf(s.q) < 0) return false;
+    return true;
+  }
   function apply() {
-    var types = checked("type"), outlets = checked("outlet");
-    var only = form.querySelector('input[name="only-diff"]').checked;
-    var q = form.querySelector('input[name="q"]').value.trim().toLowerCase();
-    var shown = 0;
-    events.forEach(function (ev) {
-      var evTypes = (ev.dataset.types || "").split(" ").filter(Boolean);
-      var evOutlets = (ev.dataset.outlets || "").split(" ");
-      var ok = true;
-      if (only && evTypes.length === 0) ok = false;
-      if (ok && evTypes.length && !evTypes.some(function (t) { return types.indexOf(t) >= 0; }) && types.length < form.querySelectorAll('input[name="type"]').length) ok = false;
-      if (ok && !evOutlets.some(function (o) { return outlets.indexOf(o) >= 0; })) ok = false;
-      if (ok && q && ev.textContent.toLowerCase().indexOf(q) < 0) ok = false;
-      ev.classList.toggle("is-hidden", !ok);
+    var s = state(), shown = 0, diffsShown = 0;
+    eventInfo.forEach(function (info) {
+      var ok = passes(info, s);
+      info.el.classList.toggle("is-hidden", !ok);
       if (ok) shown++;
-      ev.querySelectorAll("li.diff").forEach(function (li) { li.classList.toggle("is-hidden", types.indexOf(li.dataset.type) < 0); });
+      info.diffs.forEach(function (li) {
+        var on = s.types.indexOf(li.dataset.type) >= 0;
+        li.classList.toggle("is-hidden", !on);
+        if (ok && on) diffsShown++;
+      });
     });
-    document.querySelectorAll("[data-outlet]").forEach(function (cell) {
-      cell.classList.toggle("hidden-col", outlets.indexOf(cell.dataset.outlet) < 0);
+    $$("mark.hl[data-diff]").forEach(function (m) {
+      var li = document.getElementById("diff-" + m.dataset.diff);
+      m.classList.toggle("dimmed", !!li && li.classList.contains("is-hidden"));
     });
-    document.getElementById("shown-count").textContent = shown;
-    var counts = {};
-    document.querySelectorAll("article.event:not(.is-hidden) li.diff:not(.is-hidden)").forEach(function (li) {
-      counts[li.dataset.type] = (counts[li.dataset.type] || 0) + 1;
+    // Counts next to each filter: what you would get by changing only that filter.
+    var typeCounts = {}, outletCounts = {}, onlyCount = 0;
+    eventInfo.forEach(function (info) {
+      if (passes(info, s, "type")) info.diffs.forEach(function (li) { typeCounts[li.dataset.type] = (typeCounts[li.dataset.type] || 0) + 1; });
+      if (passes(info, s, "outlet")) info.outlets.forEach(function (o) { outletCounts[o] = (outletCounts[o] || 0) + 1; });
+      if (passes(info, s, "only") && info.types.length) onlyCount++;
     });
-    document.querySelectorAll("[data-count-type]").forEach(function (td) { td.textContent = counts[td.dataset.countType] || 0; });
-    var state = new URLSearchParams();
-    if (outlets.length !== outletBoxes.length) state.set("outlets", outlets.join(","));
-    if (types.length !== form.querySelectorAll('input[name="type"]').length) state.set("types", types.join(","));
-    if (only) state.set("only", "1");
-    if (q) state.set("q", q);
-    var qs = state.toString();
-    try { history.replaceState(null, "", location.pathname + (qs ? "?" + qs : "") + location.hash.split("?")[0]); } catch (e) { /* file:// may refuse */ }
+    $$("[data-count-type]", form).forEach(function (n) { n.textContent = typeCounts[n.dataset.countType] || 0; });
+    $("[data-count-only]", form).textContent = onlyCount;
+    $$("option", select).forEach(function (o) {
+      var n = o.value ? (outletCounts[o.value] || 0) : eventInfo.filter(function (i) { return passes(i, s, "outlet"); }).length;
+      o.textContent = o.dataset.label + " (" + n + ")";
+    });
+    status.textContent = shown + " of " + eventInfo.length + " events shown · " + diffsShown + " difference" + (diffsShown === 1 ? "" : "s");
+    if (noMatch) noMatch.hidden = shown > 0 || !eventInfo.length;
+    applyColumns(s.cols);
+    writeState(s);
+  }
+  function applyColumns(cols) {
+    if (!colBoxes.length) return;
+    $$("article.event").forEach(function (ev) {
+      var hiddenAny = false;
+      $$("[data-outlet]", ev).forEach(function (el) {
+        var hide = cols.indexOf(el.dataset.outlet) < 0;
+        if (el.classList.contains("add-col")) { el.hidden = !hide; if (hide) hiddenAny = true; }
+        else el.classList.toggle("hidden-col", hide);
+      });
+      var c = $(".collapsed", ev);
+      if (c) c.hidden = !hiddenAny;
+      var table = $("table.side-by-side", ev);
+      if (table) table.classList.toggle("no-cols", cols.length === 0);
+    });
   }
   form.addEventListener("input", apply);
   form.addEventListener("change", apply);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
-  apply();
+  document.addEventListener("click", function (e) {
+    var add = e.target.closest && e.target.closest("button.add-col");
+    if (add) {
+      colBoxes.forEach(function (b) { if (b.value === add.dataset.outlet) b.checked = true; });
+      apply();
+      var th = $('th[data-outlet="' + add.dataset.outlet + '"]', add.closest("article.event"));
+      if (th) { th.setAttribute("tabindex", "-1"); th.focus(); }
+      return;
+    }
+    var reset = e.target.closest && e.target.closest('[data-action="reset"]');
+    if (reset) {
+      $$('input[name="type"]', form).forEach(function (i) { i.checked = true; });
+      select.value = ""; only.checked = false; search.value = "";
+      apply();
+    }
+  });
 
-  // Keyboard: j/n next difference, k/p previous.
-  var current = -1;
+  // ---- Tooltips: explanation of a highlight, cues of a statement --------------------------------
+  var tip = $("#tip"), tipFor = null, hideTimer = null;
+  function tipContent(el) {
+    tip.textContent = "";
+    if (el.matches("mark[data-diff]")) {
+      var li = document.getElementById("diff-" + el.dataset.diff);
+      var head = document.createElement("div");
+      head.className = "tip-type";
+      head.textContent = (li ? li.dataset.type : "") + " · " + el.dataset.diff;
+      tip.appendChild(head);
+      var why = document.getElementById("why-" + el.dataset.diff);
+      var body = document.createElement("div");
+      body.textContent = why ? why.textContent : "";
+      tip.appendChild(body);
+      var stmt = el.closest(".statement"), cues = [];
+      if (li && stmt) $$('.evidence a.ev[data-statement="' + stmt.id + '"]', li).forEach(function (a) {
+        var c = a.parentNode.querySelector(".ev-cues");
+        var t = c ? c.textContent.replace(/^\s*—\s*rests on\s*/, "") : "";
+        if (t && cues.indexOf(t) < 0) cues.push(t);
+      });
+      if (cues.length) { var r = document.createElement("div"); r.className = "tip-hint"; r.textContent = "Rests on " + cues.join("; "); tip.appendChild(r); }
+    } else {
+      var list = document.getElementById(el.getAttribute("aria-describedby") || "");
+      var h = document.createElement("div");
+      h.className = "tip-type";
+      h.textContent = "Cues in this statement";
+      tip.appendChild(h);
+      var ul = document.createElement("ul");
+      $$("li", list).forEach(function (li) { var x = document.createElement("li"); x.textContent = li.textContent; ul.appendChild(x); });
+      tip.appendChild(ul);
+      var hint = document.createElement("div");
+      hint.className = "tip-hint";
+      hint.textContent = "Click or press Enter to see it in its article.";
+      tip.appendChild(hint);
+    }
+  }
+  function showTip(el) {
+    clearTimeout(hideTimer);
+    if (tipFor === el) return;
+    tipFor = el;
+    tipContent(el);
+    tip.hidden = false;
+    var r = el.getBoundingClientRect(), t = tip.getBoundingClientRect();
+    var left = Math.min(window.scrollX + r.left, window.scrollX + document.documentElement.clientWidth - t.width - 8);
+    var top = window.scrollY + r.bottom + 6;
+    if (r.bottom + t.height + 12 > window.innerHeight && r.top > t.height + 12) top = window.scrollY + r.top - t.height - 6;
+    tip.style.left = Math.max(4, left) + "px";
+    tip.style.top = top + "px";
+  }
+  function hideTip(now) {
+    clearTimeout(hideTimer);
+    var go = function () { tip.hidden = true; tipFor = null; };
+    if (now) go(); else hideTimer = setTimeout(go, 150);
+  }
+  function tipTarget(node) {
+    if (!node || !node.closest) return null;
+    return node.closest("mark.hl[data-diff]") || node.closest(".statement[aria-describedby]");
+  }
+  document.addEventListener("mouseover", function (e) {
+    if (tip.contains(e.target)) { clearTimeout(hideTimer); return; }  // the tooltip itself is hoverable
+    var t = tipTarget(e.target);
+    if (t) showTip(t); else if (tipFor) hideTip(false);
+  });
+  document.addEventListener("focusin", function (e) { var t = tipTarget(e.target); if (t && e.target === t) showTip(t); else hideTip(true); });
+  document.addEventListener("focusout", function () { hideTip(false); });
+
+  // ---- Keyboard: j/n next difference, k/p previous ---------------------------------------------
+  var current = null;
   function visibleDiffs() {
-    return Array.prototype.slice.call(document.querySelectorAll("article.event:not(.is-hidden) li.diff:not(.is-hidden)"));
+    return $$("li.diff").filter(function (li) { return !li.closest(".is-hidden") && !li.classList.contains("is-hidden"); });
   }
   function go(step) {
     var diffs = visibleDiffs();
     if (!diffs.length) return;
-    current = (current + step + diffs.length) % diffs.length;
-    diffs.forEach(function (d) { d.classList.remove("current"); });
-    var target = diffs[current];
-    target.classList.add("current");
-    target.setAttribute("tabindex", "-1");
-    target.focus();
-    target.scrollIntoView({ block: "center" });
-    try { history.replaceState(null, "", "#" + target.id); } catch (e) { /* ignore */ }
+    var i = current ? diffs.indexOf(current) : -1;
+    if (i < 0 && current === null && location.hash) i = diffs.indexOf(document.getElementById(location.hash.slice(1))) ;
+    i = i < 0 ? (step > 0 ? 0 : diffs.length - 1) : (i + step + diffs.length) % diffs.length;
+    select_(diffs[i]);
+  }
+  function select_(li) {
+    $$(".diff.current").forEach(function (d) { d.classList.remove("current"); });
+    $$("mark.current-hl").forEach(function (m) { m.classList.remove("current-hl"); });
+    current = li;
+    li.classList.add("current");
+    $$('mark[data-diff="' + li.dataset.diff + '"]').forEach(function (m) { m.classList.add("current-hl"); });
+    li.setAttribute("tabindex", "-1");
+    li.focus({ preventScroll: true });
+    li.scrollIntoView({ block: "center" });
+    try { history.replaceState(null, "", location.pathname + location.search + "#" + li.id); } catch (e) { /* ignore */ }
   }
   document.addEventListener("keydown", function (e) {
-    if (e.target && (e.target.tagName === "INPUT" || e.target.tagName === "TEXTAREA")) return;
+    if (e.key === "Escape") { hideTip(true); if (!panel.hidden) closeContext(); return; }
+    var tag = e.target && e.target.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (e.target && e.target.isContentEditable)) return;
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.key === "j" || e.key === "n") { go(1); e.preventDefault(); }
-    if (e.key === "k" || e.key === "p") { go(-1); e.preventDefault(); }
+    else if (e.key === "k" || e.key === "p") { go(-1); e.preventDefault(); }
+    else if (e.key === "Enter" && e.target.classList && e.target.classList.contains("statement")) { openContext(e.target); e.preventDefault(); }
   });
 
-  // Context: clicking (or Enter on) a statement opens its article with the statement highlighted.
-  function showContext(el) {
-    var doc = el.dataset.doc, index = el.dataset.index;
+  // ---- Context: a statement inside its full article ---------------------------------------------
+  var panel = $("#context"), panelBody = $("#context-body"), opener = null;
+  function openContext(stmt) {
+    var doc = stmt.dataset.doc, index = stmt.dataset.index;
     var article = document.getElementById("article-" + doc);
-    var ctx = document.getElementById("ctx-" + doc + "-" + index);
-    if (!article || !ctx) return;
-    document.querySelectorAll(".ctx.focus").forEach(function (c) { c.classList.remove("focus"); });
-    article.open = true;
-    ctx.classList.add("focus");
-    ctx.setAttribute("tabindex", "-1");
-    ctx.scrollIntoView({ block: "center" });
-    ctx.focus();
+    if (!article) return;
+    opener = stmt;
+    var copy = article.cloneNode(true);
+    copy.removeAttribute("id");
+    copy.removeAttribute("aria-labelledby");
+    $$("[id]", copy).forEach(function (n) { n.setAttribute("data-id", n.id); n.removeAttribute("id"); });
+    var target = $('[data-id="ctx-' + doc + "-" + index + '"]', copy);
+    if (target) target.classList.add("focus");
+    panelBody.textContent = "";
+    panelBody.appendChild(copy);
+    $$(".statement.ctx-source").forEach(function (s) { s.classList.remove("ctx-source"); });
+    stmt.classList.add("ctx-source");
+    panel.hidden = false;
+    panel.focus();
+    if (target) target.scrollIntoView({ block: "center" });
   }
-  document.querySelectorAll(".statement").forEach(function (el) {
-    el.addEventListener("click", function () { showContext(el); });
-    el.addEventListener("keydown", function (e) { if (e.key === "Enter") showContext(el); });
+  function closeContext() {
+    panel.hidden = true;
+    if (opener) { opener.classList.remove("ctx-source"); opener.focus(); }
+  }
+  $("#context-close").addEventListener("click", closeContext);
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest) return;
+    var link = e.target.closest("a.ctx-link");
+    var stmt = link ? document.getElementById(link.dataset.statement) : e.target.closest("main .statement");
+    if (!stmt || panel.contains(stmt)) return;
+    if (!link && e.target.closest("a")) return;
+    if (link) e.preventDefault();
+    openContext(stmt);
   });
+
+  readState();
+  apply();
+  // A permalink to something a filter hides: show everything rather than an empty jump.
+  if (location.hash) {
+    var target = document.getElementById(location.hash.slice(1));
+    if (target && target.closest(".is-hidden")) { $('[data-action="reset"]').click(); }
+    if (target) target.scrollIntoView();
+  }
 })();
