@@ -2,13 +2,19 @@
 numbers, dates, places, named entities and loaded terms, each with its span and a normalised value.
 
 One parser for both uses: the differ compares the cues of aligned statements, and `storydiff
-annotate` prints them. Lexicons are data files in `compare/lexicons/` (one per language).
+annotate` prints them. Word knowledge lives in data files (`compare/lexicons/<language>.toml`, one
+schema for every language, documented at the top of en.toml): phrases, regular-expression patterns,
+and context rules that keep a word only in the role where it signals something ("claimed that" is a
+hedge, "claimed the title" is not; "may" the verb, not the month). The code here is language-neutral
+except the English number/date grammar; Russian and Ukrainian numbers, dates and names are handled by
+`compare/multilingual.py`, which `detect_cues` calls for those languages.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -17,49 +23,129 @@ from typing import Any
 
 from compare.model import Cue, CueType
 
-WORD = r"[\w'ʼ’-]"
+_APOS = "'ʼ’"
+_WORDCH = rf"[\w{_APOS}]"
+
+# ------------------------------------------------------------------------------------------ lexicon
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One phrase/pattern and the context it must (not) appear in."""
+
+    pattern: re.Pattern[str]
+    not_followed_by: re.Pattern[str] | None = None
+    followed_by: re.Pattern[str] | None = None
+    not_preceded_by: re.Pattern[str] | None = None
+    preceded_by: re.Pattern[str] | None = None
+    context_any: re.Pattern[str] | None = None
+    lowercase: bool = False
+    frame: str | None = None
+    neutral: bool = False
+    kind: str | None = None  # attribution: "verb" or "marker"
 
 
 @dataclass(frozen=True)
 class Lexicon:
     language: str
-    hedge: re.Pattern[str] | None
-    negation: re.Pattern[str] | None
-    attribution_verbs: re.Pattern[str] | None
-    attribution_markers: re.Pattern[str] | None
-    loaded: tuple[tuple[str, re.Pattern[str]], ...]
+    hedge: tuple[Rule, ...]
+    negation: tuple[Rule, ...]
+    attribution: tuple[Rule, ...]
+    loaded: tuple[Rule, ...]
+    loaded_filters: tuple[Rule, ...]
+    # All verbs / all markers as one pattern each (compare/multilingual.py finds sources with them).
+    attribution_verbs: re.Pattern[str] | None = None
+    attribution_markers: re.Pattern[str] | None = None
 
 
-def _phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
-    if not phrases:
+def _phrase_regex(phrase: str) -> str:
+    words = phrase.split()
+    body = r"\s+".join(re.escape(w) for w in words)
+    if phrase.startswith("n't"):
+        return body + r"\b"
+    return rf"(?<![\w{_APOS}-])" + body + rf"(?![\w{_APOS}]|-\w)"
+
+
+def _alternation(phrases: Iterable[str]) -> str | None:
+    items = sorted({p for p in phrases if p.strip()}, key=len, reverse=True)
+    if not items:
         return None
+    return "|".join(_phrase_regex(p) for p in items)
+
+
+def _after_pattern(phrases: Sequence[str], regexes: Sequence[str]) -> re.Pattern[str] | None:
     parts = []
-    for phrase in sorted(set(phrases), key=len, reverse=True):
-        escaped = r"\s+".join(re.escape(w) for w in phrase.split())
-        if phrase.startswith("n't"):
-            parts.append(escaped + r"\b")
-        else:
-            parts.append(r"(?<![\w'ʼ’])" + escaped + r"(?![\w'ʼ’-])")
-    return re.compile("|".join(parts), re.IGNORECASE)
+    alt = _alternation(phrases)
+    if alt:
+        parts.append(rf"^[\s,]*(?:{alt})")
+    parts += [f"(?:{r})" for r in regexes]
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _before_pattern(phrases: Sequence[str], regexes: Sequence[str]) -> re.Pattern[str] | None:
+    parts = []
+    alt = _alternation(phrases)
+    if alt:
+        parts.append(rf"(?:{alt})[\s,]*$")
+    parts += [f"(?:{r})" for r in regexes]
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _rules(section: dict[str, Any], phrases_key: str = "phrases", **extra: Any) -> list[Rule]:
+    """Rules from one TOML table: its phrases and patterns, with its context keys."""
+    context = {
+        "not_followed_by": _after_pattern(section.get("not_followed_by", []), section.get("not_followed_by_re", [])),
+        "followed_by": _after_pattern(section.get("followed_by", []), section.get("followed_by_re", [])),
+        "not_preceded_by": _before_pattern(section.get("not_preceded_by", []),
+                                           section.get("not_preceded_by_re", [])),
+        "preceded_by": _before_pattern(section.get("preceded_by", []), section.get("preceded_by_re", [])),
+        "context_any": (re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in section["context_any"]) + ")",
+                                   re.IGNORECASE) if section.get("context_any") else None),
+        "lowercase": bool(section.get("lowercase", False)),
+    }
+    out = []
+    alt = _alternation(section.get(phrases_key, []))
+    if alt:
+        out.append(Rule(re.compile(alt, re.IGNORECASE), **context, **extra))
+    for regex in section.get("patterns", []) if phrases_key == "phrases" else []:
+        out.append(Rule(re.compile(regex, re.IGNORECASE), **context, **extra))
+    return out
+
+
+def _with_contextual(section: dict[str, Any]) -> list[Rule]:
+    """Plain rules plus contextual ones; a contextual entry replaces the plain entry for its phrases."""
+    contextual = section.get("contextual", [])
+    special = {p.lower() for c in contextual for p in c.get("phrases", [])}
+    plain = dict(section, phrases=[p for p in section.get("phrases", []) if p.lower() not in special])
+    return _rules(plain) + [r for c in contextual for r in _rules(c)]
 
 
 @lru_cache(maxsize=8)
 def lexicon(language: str) -> Lexicon:
     """The cue lexicon for a language (falls back to English when none is shipped)."""
     data = _load_lexicon_data(language) or _load_lexicon_data("en") or {}
-    loaded = tuple(
-        (term["frame"], pattern)
-        for term in data.get("loaded", {}).get("terms", [])
-        if (pattern := _phrase_pattern(term.get("phrases", []))) is not None
-    )
-    return Lexicon(
-        language=language,
-        hedge=_phrase_pattern(data.get("hedge", {}).get("phrases", [])),
-        negation=_phrase_pattern(data.get("negation", {}).get("phrases", [])),
-        attribution_verbs=_phrase_pattern(data.get("attribution", {}).get("verbs", [])),
-        attribution_markers=_phrase_pattern(data.get("attribution", {}).get("markers", [])),
-        loaded=loaded,
-    )
+    hedge = data.get("hedge", {})
+    negation = data.get("negation", {})
+    attribution = data.get("attribution", {})
+    loaded = data.get("loaded", {})
+    hedge_rules = _with_contextual(hedge)
+    negation_rules = _with_contextual(negation)
+    # A contextual attribution entry replaces the plain entry for its phrases.
+    contextual_attr = attribution.get("contextual", [])
+    special = {p.lower() for c in contextual_attr for p in c.get("phrases", [])}
+    attr_rules = _rules({"phrases": [v for v in attribution.get("verbs", []) if v.lower() not in special]},
+                        kind="verb")
+    attr_rules += _rules({"phrases": [m for m in attribution.get("markers", []) if m.lower() not in special]},
+                         kind="marker")
+    attr_rules += [r for c in contextual_attr for r in _rules(c, kind=c.get("kind", "verb"))]
+    loaded_rules = [r for term in loaded.get("terms", [])
+                    for r in _rules(term, frame=term.get("frame", "loaded"), neutral=bool(term.get("neutral")))]
+    filters = [r for c in loaded.get("contextual", []) for r in _rules(c)]
+    verbs = _alternation(attribution.get("verbs", []))
+    markers = _alternation(attribution.get("markers", []))
+    return Lexicon(language, tuple(hedge_rules), tuple(negation_rules), tuple(attr_rules), tuple(loaded_rules),
+                   tuple(filters), re.compile(verbs, re.IGNORECASE) if verbs else None,
+                   re.compile(markers, re.IGNORECASE) if markers else None)
 
 
 def _load_lexicon_data(language: str) -> dict[str, Any] | None:
@@ -70,49 +156,317 @@ def _load_lexicon_data(language: str) -> dict[str, Any] | None:
     return tomllib.loads(text)
 
 
+def _context_ok(rule: Rule, text: str, start: int, end: int) -> bool:
+    after, before = text[end:], text[:start]
+    if rule.not_followed_by and rule.not_followed_by.search(after):
+        return False
+    if rule.followed_by and not rule.followed_by.search(after):
+        return False
+    if rule.not_preceded_by and rule.not_preceded_by.search(before):
+        return False
+    if rule.preceded_by and not rule.preceded_by.search(before):
+        return False
+    if rule.context_any and not rule.context_any.search(text):
+        return False
+    if rule.lowercase:
+        matched = text[start:end]
+        sentence_start = not before.strip() or before.rstrip()[-1] in ".!?:;“\"("
+        if matched != matched.lower() and not (sentence_start and matched[1:] == matched[1:].lower()):
+            return False
+    return True
+
+
+def _apply(rules: Iterable[Rule], text: str) -> list[tuple[Rule, re.Match[str]]]:
+    return [(rule, m) for rule in rules for m in rule.pattern.finditer(text)
+            if m.end() > m.start() and _context_ok(rule, text, m.start(), m.end())]
+
+
+def _longest(cues: list[Cue]) -> list[Cue]:
+    """Drop cues contained in a longer cue of the same type (the longer phrase is the cue)."""
+    kept: list[Cue] = []
+    for cue in sorted(cues, key=lambda c: (c.start, -(c.end - c.start))):
+        if any(k.type == cue.type and k.start <= cue.start and cue.end <= k.end for k in kept):
+            continue
+        kept = [k for k in kept if not (k.type == cue.type and cue.start <= k.start and k.end <= cue.end)]
+        kept.append(cue)
+    return kept
+
+
+def find_lexical(text: str, rules: Iterable[Rule] | None, kind: CueType) -> list[Cue]:
+    """Hedges and negations: the matched phrase, value its lower-case form."""
+    if not rules:
+        return []
+    cues = [Cue(kind, m.start(), m.end(), m.group(0), re.sub(r"\s+", " ", m.group(0).lower()))
+            for _, m in _apply(rules, text)]
+    return _longest(cues)
+
+
+# --------------------------------------------------------------------------------------------- names
+
+
 @dataclass(frozen=True)
 class Gazetteer:
     canonical_by_variant: dict[str, str]
+    kind_by_variant: dict[str, CueType]
     pattern: re.Pattern[str]
+
+
+def _name_entries() -> list[tuple[CueType, dict[str, Any]]]:
+    entries: list[tuple[CueType, dict[str, Any]]] = []
+    for filename in ("places.toml", "en.toml"):
+        try:
+            data = tomllib.loads(resources.files("compare.lexicons").joinpath(filename).read_text("utf-8"))
+        except (FileNotFoundError, OSError):
+            continue
+        entries += [(CueType.PLACE, e) for e in data.get("place", [])]
+        entries += [(CueType.ENTITY, e) for e in data.get("entity", [])]
+    return entries
 
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    text = resources.files("compare.lexicons").joinpath("places.toml").read_text("utf-8")
-    data = tomllib.loads(text)
+    """Known places and names with their spelling variants (places.toml plus en.toml), and countries."""
     by_variant: dict[str, str] = {}
+    kinds: dict[str, CueType] = {}
     alternatives = []
-    for entry in data.get("place", []):
+    for kind, entry in _name_entries():
         for variant in entry.get("variants", []):
-            by_variant[_fold(variant)] = entry["canonical"]
-            alternatives.append(re.escape(variant) + r"(?![\w'ʼ’])")
+            by_variant.setdefault(_fold(variant), entry["canonical"])
+            kinds.setdefault(_fold(variant), kind)
+            if kind == CueType.PLACE:
+                alternatives.append(re.escape(variant) + rf"(?![\w{_APOS}]|-[A-Z])")
         for stem in entry.get("stems", []):
-            by_variant[_fold(stem)] = entry["canonical"]
-            alternatives.append(re.escape(stem) + r"\w*")
+            by_variant.setdefault(_fold(stem), entry["canonical"])
+            kinds.setdefault(_fold(stem), kind)
+            if kind == CueType.PLACE:
+                alternatives.append(re.escape(stem) + r"\w*")
+    for country in _countries():
+        if _fold(country) not in by_variant:
+            by_variant[_fold(country)] = country
+            kinds[_fold(country)] = CueType.PLACE
+            alternatives.append(re.escape(country) + rf"(?![\w{_APOS}])")
     alternatives.sort(key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w'ʼ’])(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
-    return Gazetteer(by_variant, pattern)
+    pattern = re.compile(rf"(?<![\w{_APOS}-])(?:" + "|".join(alternatives) + ")")
+    return Gazetteer(by_variant, kinds, pattern)
+
+
+def _countries() -> list[str]:
+    """English country names (from Babel's CLDR data when available; a geographic fact, not a guess)."""
+    try:
+        from babel import Locale
+    except ImportError:  # pragma: no cover - babel comes with trafilatura
+        return []
+    names = [n for code, n in Locale("en").territories.items() if code.isalpha() and "&" not in n
+             and "(" not in n and len(n) > 3]
+    return sorted(set(names) - {"World", "Europe", "Americas", "Oceania", "Africa", "Asia", "Georgia", "Jordan",
+                                 "Chad", "Turkey", "Guinea", "Niger", "Jersey", "Congo - Kinshasa"})
 
 
 def _fold(text: str) -> str:
-    return text.lower().replace("ʼ", "'").replace("’", "'")
+    return re.sub(r"\s+", " ", text.lower().replace("ʼ", "'").replace("’", "'")).strip()
 
 
 def canonical_name(text: str) -> str:
-    """A spelling-independent key for a name: gazetteer canonical, else transliterated and folded."""
+    """A spelling-independent name: the gazetteer's canonical form, else the name transliterated to ASCII."""
     gaz = gazetteer()
+    text = re.sub(rf"[{_APOS}]s$", "", text.strip())
     folded = _fold(text)
     if folded in gaz.canonical_by_variant:
         return gaz.canonical_by_variant[folded]
+    # Russian/Ukrainian declension: a known spelling plus a short case ending ("Купянске").
     for variant, canonical in gaz.canonical_by_variant.items():
-        if " " not in folded and folded.startswith(variant) and len(variant) >= 5:
+        rest = folded[len(variant):]
+        if " " not in folded and len(variant) >= 5 and folded.startswith(variant) and rest.isalpha() \
+                and len(rest) <= 3 and not rest.isascii():
             return canonical
     from anyascii import anyascii
 
     ascii_name = anyascii(text)
     ascii_name = re.sub(r"['`’ʼ]", "", ascii_name)
-    ascii_name = re.sub(r"\s+", " ", ascii_name).strip()
-    return ascii_name.title()
+    return re.sub(r"\s+", " ", ascii_name).strip()
+
+
+def name_key(name: str) -> str:
+    """A loose key under which transliteration variants of one name usually collide ("Kupiansk" and
+    "Kupyansk", "Dmitri" and "Dmitry"): ASCII, lower case, y/i/j and doubled letters folded."""
+    from anyascii import anyascii
+
+    key = anyascii(canonical_name(name)).lower()
+    key = re.sub(r"[^a-z ]", "", key)
+    key = re.sub(r"(?<=[a-z])(?:iy|yi|ii|yy|ij|ei|ey)\b", "i", key)
+    key = re.sub(r"[yj]", "i", key)
+    key = re.sub(r"kh", "h", key)
+    key = re.sub(r"(.)\1", r"\1", key)
+    return key
+
+
+# Words that introduce a name without being part of it.
+TITLES = {
+    "president", "general", "gen", "governor", "gov", "mayor", "minister", "prime", "foreign", "defence",
+    "defense", "chief", "commander", "commander-in-chief", "col", "colonel", "lt", "lieutenant", "major",
+    "sgt", "sergeant", "captain", "capt", "admiral", "mr", "mrs", "ms", "dr", "chancellor", "senator",
+    "judge", "king", "queen", "prince", "sir", "lord", "secretary", "spokesman", "spokeswoman", "intelligence",
+    "deputy", "ambassador", "envoy", "marshal", "patriarch", "metropolitan", "rep", "sen", "adm", "maj",
+    "field", "vice", "acting", "former", "late", "opposition", "leader", "head", "director", "professor",
+    "prof", "state", "interior", "economy", "finance", "health", "justice", "energy",
+}
+_TITLE_LINK = {"of", "the", "for", "and"}
+_NOT_NAMES = {
+    "The", "A", "An", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "I", "In", "On",
+    "At", "But", "And", "Or", "However", "Meanwhile", "According", "Despite", "While", "As", "After",
+    "Before", "When", "Since", "Its", "His", "Her", "Their", "Our", "There", "Here", "If", "For", "By",
+    "With", "From", "Some", "Many", "Most", "Other", "Others", "Additionally", "Also", "Still", "Yet",
+    "Although", "Both", "Earlier", "Later", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December", "Nov", "Oct", "Dec", "Jan", "Feb", "Aug", "Sept", "Sep",
+    "Apr", "Jun", "Jul", "Mar", "Mr", "Mrs", "Ms", "Dr",
+    "No", "Not", "Over", "About", "More", "Less", "Russian", "Ukrainian", "Western", "Asked", "Under",
+    "Independent", "Neither", "Two", "Three", "One", "Four", "Five", "Several", "Among",
+    "Speaking", "Officials", "Local", "Residents", "What", "Why", "How", "Who", "Where", "Everything",
+    "European", "British", "American", "French", "German", "Polish", "Pro-Kremlin", "Pro-Russian", "Today",
+    "Tonight", "Yesterday", "Tomorrow", "Only", "Private", "Government", "Police", "Troops", "Dozens",
+    "Hundreds", "Thousands", "Rescuers", "Witnesses", "Analysts", "Doctors", "Sources", "Investigators",
+    "Protesters", "Volunteers", "Workers", "Dockers", "Strikers", "Management", "Sappers", "Ambulances",
+    "Negotiators", "Lawyers", "Critics", "Shoppers", "Activists", "Militants", "Rebels", "Soldiers",
+    "Separatists", "Authorities", "Nobody", "None", "Nothing", "Never", "Notwithstanding", "Nonetheless",
+    "Noting", "Then", "Now", "Once", "All", "Each", "Every", "Any", "Such", "Following", "During",
+    "Until", "Within", "Without", "Across", "Near", "Outside", "Inside", "Up", "Down", "Almost", "Nearly",
+    "Roughly", "Around", "Eleven", "Twelve", "Six", "Seven", "Eight", "Nine", "Ten", "Seventeen",
+    "Twenty-five", "Fewer", "Between", "Close", "Just", "Possibly", "Reportedly", "Apparently", "Presumably",
+    "Last", "Next", "Early", "Late", "Mid", "Kremlin-backed", "Fat-cat", "Extremist", "Fascist", "Cowardly",
+    "Aggression", "Invasion", "Reports", "Insurance", "Prices", "Exports", "Unemployment", "Inflation",
+    "Heavy", "Flights", "Flooding", "Fighting", "Shelling", "Water", "Power", "Rain", "Crews", "Annotated",
+    "Wage", "Strike", "Talks", "Construction", "Relief", "Results", "Polls", "Voters", "Schools", "Election",
+    "Parliament", "Initial", "Satellite", "Turnout", "Rainfall", "Air", "Traffic", "Article",
+    "Brigade", "Block", "Route", "Flight", "Storm", "Covid-19", "Russia-backed",
+}
+_PLACE_PREP = re.compile(
+    r"\b(?:in|near|outside|at|from|into|towards?|around|across|of|off|over|via|between|left|reached|"
+    r"entered|captured|liberated|taken|took|hit|shelled|retook|recaptured|held|hold|holds|fled|leave|left|"
+    r"and)\s+(?:the\s+)?(?:(?:village|town|city|port|region|district|settlement|ports|capital)\s+of\s+)?$"
+)
+_CAPSEQ = re.compile(rf"(?<![\w{_APOS}])(?:[A-ZА-ЯЁІЇЄҐÀ-Ý][\w{_APOS}.&-]*)(?:\s+(?:of\s+the\s+|of\s+|for\s+the\s+|"
+                     rf"the\s+|de\s+|al-|sans\s+)?(?:[A-ZА-ЯЁІЇЄҐÀ-Ý]|\d+(?:st|nd|rd|th)\s+[A-Z])"
+                     rf"[\w{_APOS}&-]*)*")
+_PLACE_HINT_WORDS = {"region", "oblast", "district", "river", "port", "village", "town", "city", "bay",
+                     "valley", "county", "province", "bridge", "station", "square", "street", "hills", "hill",
+                     "sea", "lake", "mountains", "island", "islands", "avenue", "coast", "gulf", "reservoir"}
+_PLACE_SUFFIX = re.compile(r"(?:sk|ivka|ovka|evka|ivske|opil|opol|grad|hrad|gorod|horod|ivtsi|burg|ville|ford|"
+                           r"by|holm|stadt|pol)$")
+_ORG_WORDS = {"ministry", "staff", "agency", "army", "forces", "brigade", "command", "council", "union",
+              "office", "service", "company", "authority", "government", "committee", "department", "police",
+              "guard", "news", "wire", "herald", "observer", "press", "times", "post", "gazette", "review",
+              "voice", "daily", "terminals", "institute", "group", "organization", "organisation", "commission",
+              "court", "bank", "railways", "board", "international", "watch", "cross", "association",
+              "federation", "party", "analysis", "independent", "journal", "tribune", "telegraph", "network",
+              "corporation", "ltd", "inc", "battalion", "regiment", "division", "corps", "fleet", "nations",
+              "union's", "security", "intelligence", "parliament", "assembly", "duma", "rada", "kremlin",
+              "pentagon", "bureau", "foundation", "centre", "center", "university", "hospital", "school"}
+
+
+def _looks_like_org(words: Sequence[str]) -> bool:
+    return any(w.lower().strip(".,") in _ORG_WORDS for w in words)
+
+
+def _strip_titles(words: list[str]) -> tuple[list[str], int]:
+    """Drop leading titles ("President", "Chief of the General Staff"); returns the rest and how many
+    words were dropped. Keeps everything when nothing but titles would remain."""
+    i = 0
+    last_title = -1
+    while i < len(words):
+        w = words[i].lower().rstrip(".")
+        if w in TITLES or (w in _ORG_WORDS and last_title >= 0):
+            last_title = i
+        elif not (w in _TITLE_LINK and last_title >= 0):
+            break
+        i += 1
+    cut = last_title + 1
+    if cut == 0 or cut >= len(words):
+        return words, 0
+    # "Chief of the General Staff Valery Gerasimov": a person's name follows the title.
+    return words[cut:], cut
+
+
+def find_places_and_entities(text: str) -> list[Cue]:
+    gaz = gazetteer()
+    cues: list[Cue] = []
+    taken: list[tuple[int, int]] = []
+    for m in gaz.pattern.finditer(text):
+        after = text[m.end():]
+        if re.match(r"\s+(?:[A-Z][a-z]+\s+)*(?:Herald|Times|Wire|Post|Daily|Independent|Observer|Review|Gazette|"
+                    r"Metro|Railways|Regional|Energy|Terminals)\b", after):
+            continue  # part of an organisation's name ("Kyiv Daily Wire", "The Moscow Times")
+        cues.append(Cue(CueType.PLACE, m.start(), m.end(), m.group(0), {"canonical": canonical_name(m.group(0))}))
+        taken.append(m.span())
+    for m in _CAPSEQ.finditer(text):
+        start, end = m.span()
+        name = m.group(0)
+        while name and name[-1] in ".-":
+            name = name[:-1]
+        # Split at a possessive ("Ukraine's General Staff"): the owner is a name of its own.
+        possessive = re.search(rf"[{_APOS}]s\s+", name)
+        parts = [(start, start + possessive.start()), (start + possessive.end(), start + len(name))] \
+            if possessive else [(start, start + len(name))]
+        for p_start, p_end in parts:
+            _add_name(text, p_start, p_end, cues, taken, gaz)
+    return cues
+
+
+def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: list[tuple[int, int]],
+              gaz: Gazetteer) -> None:
+    name = text[start:end]
+    name = re.sub(rf"[{_APOS}]s?$", "", name)
+    end = start + len(name)
+    words = name.split()
+    while words and words[0] in _NOT_NAMES:
+        start += len(words[0]) + (len(name[len(words[0]):]) - len(name[len(words[0]):].lstrip()))
+        name = text[start:end]
+        words = name.split()
+    while words and words[-1].lower() in _TITLE_LINK:
+        words = words[:-1]
+        end = start + len(" ".join(words)) if words else start
+    if not words:
+        return
+    rest, dropped = _strip_titles(words)
+    had_title = dropped > 0
+    if dropped:
+        start = text.index(rest[0], start)
+    words = rest
+    name = text[start:end]
+    if any(s < end and start < e for s, e in taken):
+        return
+    if len(name) < 2 or not any(ch.isalpha() for ch in name):
+        return
+    at_sentence_start = not text[:start].strip() or text[:start].rstrip()[-1:] in "“\"("
+    folded = _fold(name)
+    known = folded in gaz.canonical_by_variant
+    if at_sentence_start and len(words) == 1 and not known and not had_title \
+            and not (name.isupper() and len(name) >= 2) and not _name_like_start(text, end):
+        return  # a capitalised first word is usually just the start of the sentence
+    kind = gaz.kind_by_variant.get(folded)
+    if kind is None:
+        before = text[:start]
+        is_place = ((bool(_PLACE_PREP.search(before)) and not _looks_like_org(words) and not had_title
+                     and not _person_like(words))
+                    or words[-1].lower() in _PLACE_HINT_WORDS
+                    or (len(words) == 1 and bool(_PLACE_SUFFIX.search(words[0].lower()))
+                        and not _looks_like_org(words)))
+        kind = CueType.PLACE if is_place else CueType.ENTITY
+    cues.append(Cue(kind, start, end, name, {"canonical": canonical_name(name)}))
+    taken.append((start, end))
+
+
+def _person_like(words: Sequence[str]) -> bool:
+    return len(words) == 2 and all(w[:1].isupper() and w[1:].islower() for w in words) and \
+        words[-1].lower().endswith(("ov", "ev", "in", "enko", "uk", "sky", "skyi", "ski", "ko", "ich", "vich"))
+
+
+def _name_like_start(text: str, end: int) -> bool:
+    """A sentence-initial single capitalised word followed by a possessive or a reporting verb is a name."""
+    after = text[end:]
+    return bool(re.match(rf"(?:[{_APOS}]s\b|\s+(?:said|says|told|reported|reports|announced|added|also|has|had|"
+                         r"was|is|could|will|would|cut|thanked|claimed|claims|insists|denied|confirmed)\b|,\s)",
+                         after))
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -122,93 +476,222 @@ NUMBER_WORDS = {
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "hundred": 100, "a hundred": 100, "dozen": 12, "a dozen": 12, "half": 50,
+    "hundred": 100, "a hundred": 100, "dozen": 12, "a dozen": 12,
 }
-SCALE_WORDS = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "k": 1000}
+FRACTIONS = {"half": 50.0, "a half": 50.0, "a third": 33.3, "one third": 33.3, "a quarter": 25.0,
+             "one quarter": 25.0, "two-thirds": 66.7, "two thirds": 66.7, "three-quarters": 75.0,
+             "three quarters": 75.0, "a fifth": 20.0, "a tenth": 10.0}
+VAGUE = {"tens of thousands": 10_000, "hundreds of thousands": 100_000, "dozens": 12, "scores": 20,
+         "hundreds": 100, "thousands": 1_000, "millions": 1_000_000}
+SCALE_WORDS = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, "trillion": 10**12,
+               "bn": 1_000_000_000, "m": 1_000_000, "k": 1_000, "mn": 1_000_000}
 QUALIFIERS = [
     ("more than", ">"), ("over", ">"), ("above", ">"), ("in excess of", ">"), ("upwards of", ">"),
-    ("at least", ">="), ("no fewer than", ">="), ("no less than", ">="), ("a minimum of", ">="),
-    ("less than", "<"), ("fewer than", "<"), ("under", "<"), ("below", "<"),
-    ("up to", "<="), ("at most", "<="), ("no more than", "<="), ("as many as", "<="),
-    ("about", "~"), ("around", "~"), ("roughly", "~"), ("approximately", "~"), ("nearly", "~<"),
-    ("almost", "~<"), ("some", "~"), ("an estimated", "~"), ("estimated", "~"), ("close to", "~<"),
-    ("just over", ">"), ("just under", "<"), ("some", "~"),
+    ("just over", ">"), ("well over", ">"), ("at least", ">="), ("no fewer than", ">="), ("no less than", ">="),
+    ("a minimum of", ">="), ("less than", "<"), ("fewer than", "<"), ("under", "<"), ("below", "<"),
+    ("just under", "<"), ("up to", "<="), ("at most", "<="), ("no more than", "<="), ("as many as", "<="),
+    ("a maximum of", "<="), ("about", "~"), ("around", "~"), ("roughly", "~"), ("approximately", "~"),
+    ("some", "~"), ("an estimated", "~"), ("estimated", "~"), ("an approximate", "~"), ("circa", "~"),
+    ("nearly", "~<"), ("almost", "~<"), ("close to", "~<"), ("just shy of", "~<"),
 ]
-_QUALIFIER_RE = "|".join(sorted({re.escape(q) for q, _ in QUALIFIERS}, key=len, reverse=True))
 _QUALIFIER_MAP = dict(QUALIFIERS)
+_QUALIFIER_BEFORE = re.compile(
+    r"(?<![\w-])(?P<qual>" + "|".join(r"\s+".join(map(re.escape, q.split()))
+                                       for q, _ in sorted(QUALIFIERS, key=lambda x: -len(x[0])))
+    + r")\s+$", re.IGNORECASE)
 _NUMWORD_RE = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
+_FRACTION_RE = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in FRACTIONS), key=len, reverse=True))
+_VAGUE_RE = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in VAGUE), key=len, reverse=True))
 NUMBER_RE = re.compile(
-    rf"(?:(?P<qual>{_QUALIFIER_RE})\s+)?"
-    r"(?P<num>\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
-    rf"|(?:{_NUMWORD_RE})(?:[- ](?:{_NUMWORD_RE}))?)"
-    r"(?:\s*(?P<scale>thousand|million|billion)\b)?"
-    r"(?:\s*(?P<pct>%|per\s?cent\b|percent\b))?"
-    r"(?:\s*(?P<unit>(?:square\s+)?(?:km|kilometres?|kilometers?|miles?|metres?|meters?|people|civilians?|"
-    r"soldiers?|troops|workers?|residents?|homes?|houses?|buildings?|villages?|settlements?|vessels?|ships?|"
-    r"containers?|hours?|days?|weeks?|months?|years?|dollars?|euros?|hryvnias?|roubles?|rubles?|tonnes?|"
-    r"tons?|buses|families|children|dead|killed|injured|wounded|casualties|deaths|victims|patients|"
-    r"members|employees|cranes|berths|jobs|percent|points?|cm|mm|m)\b))?",
+    r"(?<![\w.,/:-])(?:(?P<cur>[$€£])\s?)?"
+    r"(?:(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    rf"|(?P<vague>(?:{_VAGUE_RE}))(?=\s+of\b)"
+    rf"|(?P<frac>(?:{_FRACTION_RE}))(?=\s+of\b)"
+    rf"|(?P<word>(?:{_NUMWORD_RE})(?:-(?:{_NUMWORD_RE}))?)(?![\w-]))"
+    r"(?P<scale>\s?(?:thousand|million|billion|trillion)\b|(?:bn|mn|m|k)\b)?"
+    r"(?P<pct>\s?%|\s+per\s?cent\b|\s+percent\b|\s+percentage\s+points?\b)?",
     re.IGNORECASE,
 )
-_YEARISH = re.compile(r"^(1[89]\d\d|20\d\d)$")
+MEASURE_UNITS = [
+    (r"km/h|kph|kilometres?\s+(?:an|per)\s+hour|mph", "km/h"), (r"cubic\s+met(?:re|er)s?|m3|m³", "m3"),
+    (r"square\s+kilomet(?:re|er)s?|sq\s?km|km2|km²", "km2"), (r"kilomet(?:re|er)s?|km", "km"),
+    (r"miles?", "mile"), (r"met(?:re|er)s?|m", "m"), (r"centimet(?:re|er)s?|cm", "cm"),
+    (r"millimet(?:re|er)s?|mm", "mm"), (r"hectares?|ha", "hectare"), (r"tonnes?|tons?", "tonne"),
+    (r"kilograms?|kg", "kg"), (r"dollars?", "USD"), (r"euros?", "EUR"), (r"pounds?\s+sterling", "GBP"),
+    (r"crowns?", "crown"), (r"hryvnias?|hryvnia", "hryvnia"), (r"roubles?|rubles?", "rouble"),
+    (r"degrees", "degree"),
+]
+_MEASURE_RE = re.compile(r"\s*(?P<unit>" + "|".join(f"(?:{p})" for p, _ in MEASURE_UNITS) + r")(?![\w/])",
+                         re.IGNORECASE)
+_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP"}
+_FUNCTION_WORDS = set(
+    "a an the of to in on at by for from with and or but as is are was were be been being has have had it its this "
+    "that these those which who whom whose there than then so such not no per each more most other others "
+    "over under about after before into onto out up down off all both said says told while when where if "
+    "will would could should may might can must did does do also still only just yet again ago later earlier "
+    "percent year-old years-old times a.m. p.m. local this next last km m".split()
+)
+_ADJ_BEFORE_NOUN = re.compile(r"^(?:[a-z-]+(?:ed|en|al|an|ian|ish|ese|ive|ic|ary|ary|ing|le)|more|other|additional|"
+                              r"new|young|old|small|large|big|heavy|light|military|civilian|foreign|local|"
+                              r"armoured|armored|wounded|injured|dead|missing|displaced|unarmed)$")
+_IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "woman", "crew": "crew",
+              "police": "police", "staff": "staff", "personnel": "personnel", "troops": "troop",
+              "dead": "dead", "wounded": "wounded", "injured": "injured", "killed": "killed",
+              "sheep": "sheep", "aircraft": "aircraft", "fish": "fish", "buses": "bus", "series": "series",
+              "news": "news", "lives": "life", "wives": "wife", "feet": "foot", "teeth": "tooth",
+              "mice": "mouse", "geese": "goose"}
+_ID_WORDS = re.compile(r"(?:\bNo|\bNos|\bNr|#|\bRoute|\bArticle|\bBlock|\bFlight|\bSection|\bPlatform|\bGate|\bRoom|"
+                       r"\bChapter|\bResolution|\bHighway|\bBuilding|\bUnit|\bLine|\bBus|\bPage|\bItem|\bClause|"
+                       r"\bPier|\bBerth|\bTerminal|\bAct|\bPart|\baged|\bage|\bHouse|\bCode|\bSeason|\bEpisode|"
+                       r"\bPhase|\bStage|\bLevel|\bGrade|\bType|\bModel|\bversion|\bGroup|\bDistrict)\.?\s*$")
+
+
+def _singular(word: str) -> str:
+    word = word.lower()
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if re.search(r"(?:ch|sh|ss|x|z)es$", word):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
 
 
 def _number_value(raw: str) -> float | None:
-    raw = raw.strip().lower()
+    raw = re.sub(r"\s+", " ", raw.strip().lower())
     if raw in NUMBER_WORDS:
         return float(NUMBER_WORDS[raw])
     parts = re.split(r"[- ]", raw)
     if all(p in NUMBER_WORDS for p in parts):
         return float(sum(NUMBER_WORDS[p] for p in parts))
-    cleaned = re.sub(r"[,\u00a0\u202f ](?=\d{3}\b)", "", raw)
-    cleaned = cleaned.replace(",", ".")
     try:
-        return float(cleaned)
+        return float(raw.replace(",", ""))
     except ValueError:
         return None
 
 
-def find_numbers(text: str) -> list[Cue]:
-    cues = []
+def _noun_after(text: str, pos: int) -> tuple[str | None, int]:
+    """The counted noun right after a number ("17 ships", "15 wounded soldiers") and where it ends."""
+    m = re.match(r"\s+([A-Za-z][a-z-]*)(?:\s+([a-z][a-z-]*))?", text[pos:])
+    if not m:
+        return None, pos
+    first, second = m.group(1), m.group(2)
+    if first.lower() in _FUNCTION_WORDS or first.endswith("ly") or (first[0].isupper() and not second):
+        return None, pos
+    adjective = bool(_ADJ_BEFORE_NOUN.match(first.lower())) and (
+        first.lower() not in _IRREGULAR or first.lower() in ("wounded", "injured", "dead", "killed"))
+    if first[0].isupper() or adjective:
+        if second and second not in _FUNCTION_WORDS and not second.endswith(("ed", "ly")):
+            return second, pos + m.end(2)
+        if first[0].isupper():
+            return None, pos
+    return first, pos + m.end(1)
+
+
+def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[Cue]:
+    """Quantities with value, unit and qualifier; years, dates, identifiers and times are not quantities."""
+    cues: list[Cue] = []
+    skip_until = -1
     for m in NUMBER_RE.finditer(text):
-        num = m.group("num")
-        if not num or (m.start("num") > 0 and text[m.start("num") - 1].isalnum()):
+        if m.start() < skip_until:
             continue
-        if num.lower() in ("some", "half") and not m.group("pct"):
+        s, e = m.start(), m.end()
+        if any(ds <= s < de for ds, de in date_spans):
             continue
-        value = _number_value(num)
-        if value is None:
-            continue
-        unit = None
-        if m.group("pct") or (m.group("unit") or "").lower() == "percent":
+        before, after = text[:s], text[e:]
+        raw = m.group("num") or m.group("word") or ""
+        if m.group("num"):
+            if re.search(r"[A-Za-z]-?$", before) or re.match(r"(?:st|nd|rd|th)\b|[:/]\d|-\d|\s?[ap]\.?m\.?(?!\w)"
+                                                             r"|[A-Za-z]", after):
+                continue  # F-16, Covid-19, 92nd, 3 p.m., 09:00, 2-1, SU1402
+            if _ID_WORDS.search(before):
+                continue  # No. 4, Route 7, Article 5, aged 61
+            if re.search(r"\b[A-Z][a-z]+\s+$", before) and not re.search(
+                    r"(?:^|[.!?]\s+)[A-Z][a-z]+\s+$", before) and not _QUALIFIER_BEFORE.search(before):
+                continue  # Block 12, Brigade 92 (a capitalised word right before)
+        value: float | None
+        unit: str | None = None
+        qualifier = "="
+        end = e
+        if m.group("vague"):
+            value = float(VAGUE[re.sub(r"\s+", " ", m.group("vague").lower())])
+            qualifier = ">"
+            noun, noun_end = _noun_after(text, e + len(re.match(r"\s+of", after).group(0)))
+            if noun:
+                unit, end = _singular(noun), noun_end
+        elif m.group("frac"):
+            value = FRACTIONS[re.sub(r"\s+", " ", m.group("frac").lower())]
             unit = "%"
-        elif m.group("unit"):
-            unit = _singular(m.group("unit").lower())
-        if (_YEARISH.match(num) and unit is None) or _inside_date(text, m.start("num"), m.end("num")):
-            continue  # years and day-of-month numbers are dates, not quantities
-        if num.isalpha() and unit is None and value < 100:
-            continue  # "one of the", "two sides": number words count only with a unit
-        if m.group("scale"):
-            value *= SCALE_WORDS[m.group("scale").lower()]
-        qualifier = _QUALIFIER_MAP.get((m.group("qual") or "").lower(), "=")
-        start = m.start("qual") if m.group("qual") else m.start("num")
-        end = m.end("pct") if m.group("pct") else (m.end("unit") if m.group("unit") else m.end())
-        end = max(end, m.end("num"))
-        payload = {"value": int(value) if value.is_integer() else value, "unit": unit,
-                   "qualifier": qualifier}
+        else:
+            value = _number_value(raw)
+            if value is None:
+                continue
+            if m.group("word") and raw.lower() == "one" and (re.match(r"\s+of\b", after)
+                                                             or re.search(r"\bno\s+$", before, re.IGNORECASE)):
+                continue  # "one of the victims", "no one"
+            if m.group("scale"):
+                scale = m.group("scale").strip().lower()
+                if scale in ("m", "k", "mn", "bn") and not m.group("cur") and not re.match(r"\s", m.group("scale")):
+                    if scale == "m" and not m.group("cur"):
+                        value, end = value, m.start("scale")  # "40m" without a currency: metres, below
+                    else:
+                        value *= SCALE_WORDS[scale]
+                elif scale in ("m", "k", "mn", "bn") and re.match(r"\s", m.group("scale")) and not m.group("cur"):
+                    end = m.start("scale")
+                else:
+                    value *= SCALE_WORDS[scale]
+            if m.group("pct"):
+                unit = "pp" if "point" in m.group("pct").lower() else "%"
+            elif m.group("cur"):
+                unit = _CURRENCY[m.group("cur")]
+            else:
+                measure = _MEASURE_RE.match(text, end)
+                if measure:
+                    word = measure.group("unit")
+                    unit = next(u for p, u in MEASURE_UNITS if re.fullmatch(p, word, re.IGNORECASE))
+                    end = measure.end()
+                else:
+                    noun, noun_end = _noun_after(text, end)
+                    if noun and m.group("num") and _YEARISH.match(raw) and noun.lower() not in _IRREGULAR \
+                            and not noun.lower().endswith("s"):
+                        noun = None
+                    if noun:
+                        unit, end = _singular(noun), noun_end
+            if m.group("num") and _YEARISH.match(raw) and unit is None:
+                continue  # a year is a date, not a quantity
+            if m.group("word") and unit is None and not re.match(
+                    r"\s+(?:of\s+the|of\s+them|of\s+us|were|was|had|have|are|died|remain|remained|survived)\b",
+                    after) and not _QUALIFIER_BEFORE.search(before):
+                continue  # "two sides", "one resident said": a number word needs a count or a verb
+        start = s
+        qual = _QUALIFIER_BEFORE.search(before)
+        if qual and not _PHRASAL_UP_TO.search(before):
+            qualifier = _QUALIFIER_MAP[re.sub(r"\s+", " ", qual.group("qual").lower())]
+            start = qual.start("qual")
+        between = re.search(r"\b(between|from)\s+$", before, re.IGNORECASE)
+        range_end = re.match(r"\s+(?:and|to|-)\s+(\d[\d,.]*)", text[end:])
+        extra: dict[str, Any] = {}
+        if between and range_end and between.group(1).lower() == "between":
+            start = between.start(1)
+            qualifier = ">="
+            extra["max"] = _number_value(range_end.group(1))
+            end = end + range_end.end()
+            skip_until = end
+            noun, noun_end = _noun_after(text, end)
+            if unit is None and noun:
+                unit = _singular(noun)
+        payload: dict[str, Any] = {"value": int(value) if float(value).is_integer() else round(value, 4),
+                                   "unit": unit, "qualifier": qualifier, **extra}
         cues.append(Cue(CueType.NUMBER, start, end, text[start:end], payload))
     return cues
 
 
-def _singular(word: str) -> str:
-    irregular = {"people": "people", "children": "children", "buses": "bus", "families": "family",
-                 "casualties": "casualty", "deaths": "death", "dead": "dead", "killed": "killed",
-                 "injured": "injured", "wounded": "wounded", "troops": "troop"}
-    if word in irregular:
-        return irregular[word]
-    word = re.sub(r"\s+", " ", word)
-    return word[:-1] if word.endswith("s") and len(word) > 3 else word
-
+_YEARISH = re.compile(r"^(1[6-9]\d\d|20\d\d)$")
+# "revised up to 34": a phrasal verb, not the qualifier "up to".
+_PHRASAL_UP_TO = re.compile(r"\b(?:revised|rose|risen|climbed|went|gone|go|goes|rising|shot|ramped)\s+up\s+to\s+$",
+                            re.IGNORECASE)
 
 # -------------------------------------------------------------------------------------------- dates
 
@@ -219,19 +702,43 @@ MONTH_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug":
               "sept": 9, "oct": 10, "nov": 11, "dec": 12}
 WEEKDAYS = {d: i for i, d in enumerate(
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])}
-_MONTH_RE = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
-             r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+_MONTH_FULL = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_MONTH_RE = (rf"(?:{_MONTH_FULL}|JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|"
+             r"DECEMBER|Jan\.?|Feb\.?|Mar\.|Apr\.?|Jun\.|Jul\.|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)")
+_WEEKDAY_RE = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DAYPART = r"(?:\s+(?:morning|afternoon|evening|night))?"
+_YEAR = r"(?:1[6-9]\d\d|20\d\d)"
 DATE_RE = re.compile(
-    rf"(?P<md>(?P<m1>{_MONTH_RE})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?)"
-    rf"|(?P<dm>(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_RE})(?:,?\s+(?P<y2>\d{{4}}))?)"
+    rf"(?P<dateline>^(?:[A-Z][A-Z'.-]+(?:\s+[A-Z][A-Z'.-]+)*),\s+(?P<dl_m>{_MONTH_RE})\s+(?P<dl_d>\d{{1,2}})(?!\d))"
+    rf"|(?P<md>(?:(?P<wd1>{_WEEKDAY_RE}),?\s+)?(?P<m1>{_MONTH_RE})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])"
+    rf"(?:,?\s+(?P<y1>{_YEAR})(?!\d))?)"
+    rf"|(?P<dm>(?:(?P<wd2>{_WEEKDAY_RE}),?\s+)?(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"(?P<m2>{_MONTH_RE})(?:,?\s+(?P<y2>{_YEAR})(?!\d))?)"
     r"|(?P<iso>(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2}))"
-    r"|(?P<wd>\b(?:on\s+|last\s+|this\s+)?(?P<day>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-    r"(?:\s+(?:morning|afternoon|evening|night))?\b)"
-    r"|(?P<rel>\b(?:yesterday|today|tonight|last night|this morning|this week|last week)\b)"
-    rf"|(?P<mo>\b(?:(?:early|mid|late)[- ])?(?P<m4>January|February|March|April|June|July|August|"
-    r"September|October|November|December)(?:\s+(?P<y4>\d{4}))?\b)",
-    re.IGNORECASE,
+    r"|(?P<us>(?P<m5>\d{1,2})/(?P<d5>\d{1,2})/(?P<y5>\d{4}))"
+    rf"|(?P<my>(?:(?P<part2>early|mid|late|end\s+of)[- ])?(?P<m6>{_MONTH_FULL})\s+(?P<y6>{_YEAR})(?!\d))"
+    rf"|(?P<wd>(?:(?P<rel_wd>last|next|this|coming)\s+)?(?P<day>{_WEEKDAY_RE})(?P<poss>['’]s)?{_DAYPART}\b)"
+    r"|(?P<rel>\b(?i:yesterday|today|tonight|tomorrow|last\s+night|this\s+(?:morning|afternoon|evening)|"
+    r"(?:earlier|later)\s+this\s+(?:week|month|year)|(?:last|next|this|past)\s+(?:week|month|year|weekend)|"
+    r"over\s+the\s+weekend|(?:a|one|two|three|four|five|six|seven|\d+)\s+(?:days?|weeks?)\s+(?:ago|earlier|later)|"
+    r"the\s+day\s+before|a\s+day\s+(?:after|before|earlier|later)|overnight)\b)"
+    rf"|(?P<mo>\b(?:(?P<part>early|mid|late)[- ])?(?P<m4>{_MONTH_FULL})\b)"
+    rf"|(?P<yr>(?<![\w,.$€£-]){_YEAR}(?![\d,.]\d|\d|%))"
+    r"|(?P<ord>\bthe\s+(?P<d4>[1-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:floor|century|anniversary|time|day|round|"
+    r"brigade|army|division|largest|biggest|place)))",
 )
+_FUTURE = re.compile(r"\b(?:will|would|shall|is\s+due|are\s+due|due\s+to|expected|scheduled|set\s+to|plans?\s+to|"
+                     r"is\s+to|are\s+to|forecast|until|next|coming|tomorrow|going\s+to|deadline|expires)\b",
+                     re.IGNORECASE)
+_REL_DAYS = {"yesterday": -1, "last night": -1, "today": 0, "tonight": 0, "this morning": 0,
+             "this afternoon": 0, "this evening": 0, "tomorrow": 1, "the day before": -1}
+_MONTH_CONTEXT = re.compile(r"\b(?:in|since|until|till|by|from|of|during|before|after|through|early|late|mid|"
+                            r"last|next|this|between|and|or|to|end\s+of|start\s+of|beginning\s+of)[\s-]+$",
+                            re.IGNORECASE)
+
+
+_YEAR_CONTEXT = re.compile(r"\b(?:in|since|by|until|till|from|of|before|after|during|between|and|to|early|late|"
+                           r"mid|end\s+of|start\s+of|spring|summer|autumn|fall|winter)[\s-]+$", re.IGNORECASE)
 
 
 def _month_number(token: str) -> int | None:
@@ -239,183 +746,261 @@ def _month_number(token: str) -> int | None:
     return MONTHS.get(token) or MONTH_ABBR.get(token)
 
 
-def _inside_date(text: str, start: int, end: int) -> bool:
-    return any(m.start() <= start and end <= m.end() for m in DATE_RE.finditer(text)
-               if m.group("md") or m.group("dm") or m.group("iso") or m.group("mo"))
+def _iso(year: int | None, month: int, day: int) -> str | None:
+    if not year:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def _weekday_date(reference: date, weekday: int, text: str, modifier: str | None) -> date:
+    """The date a weekday names: the past one by default, the next one in future-tense statements."""
+    modifier = (modifier or "").lower()
+    back = (reference.weekday() - weekday) % 7
+    forward = (weekday - reference.weekday()) % 7
+    if modifier == "last":
+        return reference - timedelta(days=back or 7)
+    if modifier in ("next", "coming"):
+        return reference + timedelta(days=forward or 7)
+    if back == 0:
+        return reference
+    if _FUTURE.search(text):
+        return reference + timedelta(days=forward)
+    return reference - timedelta(days=back)
 
 
 def find_dates(text: str, reference: date | None = None) -> list[Cue]:
     """Dates with an ISO value when it can be pinned down (weekdays resolved against `reference`)."""
     cues = []
+    year = reference.year if reference else None
     for m in DATE_RE.finditer(text):
         value: dict[str, Any] = {}
-        year = reference.year if reference else None
-        if m.group("md") or m.group("dm"):
-            month = _month_number(m.group("m1") or m.group("m2"))
-            day = int(m.group("d1") or m.group("d2"))
-            year = int(m.group("y1") or m.group("y2") or 0) or year
-            if month is None or not 1 <= day <= 31:
+        start, end = m.span()
+        after = text[end:]
+        before = text[:start]
+        if m.group("dateline"):
+            month = _month_number(m.group("dl_m"))
+            day = int(m.group("dl_d"))
+            if month is None:
                 continue
             value = {"month": month, "day": day}
-            if year:
-                try:
-                    value["iso"] = date(year, month, day).isoformat()
-                except ValueError:
-                    continue
-        elif m.group("iso"):
-            try:
-                value = {"iso": date(int(m.group("y3")), int(m.group("m3")),
-                                     int(m.group("d3"))).isoformat()}
-            except ValueError:
+            if (iso := _iso(year, month, day)) is not None:
+                value["iso"] = iso
+        elif m.group("md") or m.group("dm"):
+            month = _month_number(m.group("m1") or m.group("m2"))
+            day = int(m.group("d1") or m.group("d2"))
+            if month is None or not 1 <= day <= 31:
                 continue
+            if m.group("md") and re.search(r"\b(?:The|the)\s+$", before) and re.match(r"\s+[A-Z]", after):
+                continue  # "The April 6 Youth Movement"
+            if (m.group("m1") or "").lower() == "may" and not re.match(r"\s+\d", text[m.start("m1") + 3:]):
+                continue
+            y = int(m.group("y1") or m.group("y2") or 0) or year
+            value = {"month": month, "day": day}
+            if (iso := _iso(y, month, day)) is not None:
+                value["iso"] = iso
+            if m.group("wd1") or m.group("wd2"):
+                value["weekday"] = (m.group("wd1") or m.group("wd2")).capitalize()
+        elif m.group("iso"):
+            iso = _iso(int(m.group("y3")), int(m.group("m3")), int(m.group("d3")))
+            if iso is None:
+                continue
+            value = {"iso": iso}
+        elif m.group("us"):
+            iso = _iso(int(m.group("y5")), int(m.group("m5")), int(m.group("d5")))
+            if iso is None:
+                continue
+            value = {"iso": iso}
+        elif m.group("my"):
+            value = {"month": _month_number(m.group("m6")), "year": int(m.group("y6"))}
         elif m.group("wd"):
+            if re.match(r"\s+(?:[A-Z][a-z]+)", after) and not re.match(
+                    r"\s+(?:Morning|Afternoon|Evening|Night)\b", after):
+                continue  # "The Sunday Times", "the Tuesday Group"
             weekday = WEEKDAYS[m.group("day").lower()]
             value = {"weekday": m.group("day").capitalize()}
             if reference:
-                delta = (reference.weekday() - weekday) % 7
-                value["iso"] = (reference - timedelta(days=delta)).isoformat()
+                value["iso"] = _weekday_date(reference, weekday, text, m.group("rel_wd")).isoformat()
+            on = re.search(r"\b(?:on|late\s+on|early\s+on)\s+$", before, re.IGNORECASE)
+            if (on and on.start() == 0) or (on and before[:on.start()].strip() == ""):
+                start = on.start()
         elif m.group("rel"):
-            word = m.group("rel").lower()
+            word = re.sub(r"\s+", " ", m.group("rel").lower())
+            if word == "today" and (re.search(r"\bthe\s+$", before, re.IGNORECASE) or (text[start].isupper()
+                                    and re.match(r"\s+[a-z]+\s+(?:programme|show)", after))):
+                continue
             value = {"relative": word}
-            if reference and word in ("yesterday", "last night"):
-                value["iso"] = (reference - timedelta(days=1)).isoformat()
-            elif reference and word in ("today", "tonight", "this morning"):
-                value["iso"] = reference.isoformat()
+            ago = re.match(r"(\w+) days? (ago|earlier)", word)
+            if reference and word in _REL_DAYS:
+                value["iso"] = (reference + timedelta(days=_REL_DAYS[word])).isoformat()
+            elif reference and ago:
+                n = _number_value(ago.group(1)) or (1 if ago.group(1) in ("a", "one") else None)
+                if n:
+                    value["iso"] = (reference - timedelta(days=int(n))).isoformat()
+            elif reference and word == "last year":
+                value["year"] = reference.year - 1
+            elif reference and word == "next year":
+                value["year"] = reference.year + 1
         elif m.group("mo"):
-            month = _month_number(m.group("m4"))
-            if m.group("m4").lower() == "may" and not m.group("y4"):
-                continue  # the verb "may"
-            value = {"month": month}
-            if m.group("y4"):
-                value["year"] = int(m.group("y4"))
-            part = m.group("mo").lower()
-            value["part"] = "early" if part.startswith("early") else (
-                "mid" if part.startswith("mid") else ("late" if part.startswith("late") else None))
-        start, end = m.span()
+            month_word = m.group("m4")
+            if not (m.group("part") or _MONTH_CONTEXT.search(before)):
+                continue  # "May" the verb or a name, "March" the walk, "June Harper"
+            if re.match(r"\s+[A-Z][a-z]", after) and not m.group("part"):
+                continue
+            value = {"month": _month_number(month_word)}
+            part = m.group("part")
+            value["part"] = part.lower() if part else None
+        elif m.group("yr"):
+            if not _YEAR_CONTEXT.search(before):
+                continue
+            if re.match(r"\s+(?:people|residents|members|workers|troops|soldiers|homes|votes)\b", after):
+                continue
+            value = {"year": int(m.group("yr"))}
+            prep = re.search(r"\b(?:in|In)\s+$", before)
+            if prep and before[:prep.start()].strip() == "":
+                start = prep.start()
+        elif m.group("ord"):
+            day = int(m.group("d4"))
+            if not 1 <= day <= 31:
+                continue
+            value = {"day": day}
+            if reference and (iso := _iso(reference.year, reference.month, day)) is not None:
+                value["iso"] = iso
         span_text = text[start:end]
-        if span_text.lower().startswith("on "):
+        if span_text.lower().startswith("on ") and before.strip() != "":
             start += 3
             span_text = text[start:end]
         cues.append(Cue(CueType.DATE, start, end, span_text, value))
     return cues
 
 
-# ------------------------------------------------------------------------------ places and entities
-
-_PLACE_PREP = re.compile(
-    r"\b(?:in|near|outside|at|from|into|towards?|around|of|across|to)\s+"
-    r"(?:the\s+)?(?:(?:village|town|city|port|region|district)\s+of\s+)?"
-    r"(?P<name>[A-Z][\w'ʼ’-]+(?:\s+[A-Z][\w'ʼ’-]+){0,2})"
-)
-_CAPSEQ = re.compile(r"(?<![\w'ʼ’])(?:[A-ZА-ЯЁІЇЄҐ][\w'ʼ’.-]*)(?:\s+(?:of\s+the\s+|of\s+|the\s+|de\s+|al-)?"
-                     r"[A-ZА-ЯЁІЇЄҐ][\w'ʼ’-]*)*")
-_NOT_NAMES = {
-    "The", "A", "An", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "I", "In", "On",
-    "At", "But", "And", "Or", "However", "Meanwhile", "According", "Despite", "While", "As", "After",
-    "Before", "When", "Since", "Its", "His", "Her", "Their", "Our", "There", "Here", "If", "For", "By",
-    "With", "From", "Some", "Many", "Most", "Other", "Others", "Additionally", "Also", "Still", "Yet",
-    "Although", "Both", "Earlier", "Later", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December", "Nov", "Oct", "Dec", "Mr", "Mrs", "Ms", "Dr",
-    "No", "Not", "Over", "About", "More", "Less", "Russian", "Ukrainian", "Western", "Asked", "Under",
-    "Independent", "Neither", "Reuters", "Two", "Three", "One", "Four", "Five", "Several", "Among",
-    "Speaking", "Officials", "Local", "Residents", "What", "Why", "How", "Who", "Where", "Everything",
-}
-_PLACE_HINT_WORDS = {"region", "oblast", "district", "river", "port", "village", "town", "city",
-                     "bay", "valley", "county", "province", "bridge", "station", "square", "street"}
-
-
-def find_places_and_entities(text: str) -> list[Cue]:
-    gaz = gazetteer()
-    cues: list[Cue] = []
-    taken: list[tuple[int, int]] = []
-    for m in gaz.pattern.finditer(text):
-        cues.append(Cue(CueType.PLACE, m.start(), m.end(), m.group(0),
-                        {"canonical": canonical_name(m.group(0))}))
-        taken.append(m.span())
-    place_spans = {m.span("name") for m in _PLACE_PREP.finditer(text)}
-    for m in _CAPSEQ.finditer(text):
-        start, end = m.span()
-        name = m.group(0).rstrip(".")
-        end = start + len(name)
-        words = name.split()
-        while words and words[0] in _NOT_NAMES:
-            start += len(words[0]) + 1 if len(words) > 1 else len(words[0])
-            words = words[1:]
-        if not words:
-            continue
-        name = text[start:end]
-        if any(s < end and start < e for s, e in taken):
-            continue
-        if len(name) < 2 or (name.isupper() and len(name) <= 1):
-            continue
-        if start == 0 and len(words) == 1 and not _known_name(name):
-            continue  # a capitalised first word is usually just the start of the sentence
-        is_place = (any((s <= start and end <= e) or (start <= s and e <= end) for s, e in place_spans)
-                    and not _looks_like_org(name)) or words[-1].lower() in _PLACE_HINT_WORDS
-        kind = CueType.PLACE if is_place else CueType.ENTITY
-        cues.append(Cue(kind, start, end, name, {"canonical": canonical_name(name)}))
-        taken.append((start, end))
-    return cues
-
-
-def _known_name(name: str) -> bool:
-    return _fold(name) in gazetteer().canonical_by_variant
-
-
-_ORG_WORDS = {"ministry", "staff", "agency", "army", "forces", "brigade", "command", "council",
-              "union", "office", "service", "company", "authority", "government", "committee",
-              "department", "police", "guard", "news", "wire", "herald", "observer", "press"}
-
-
-def _looks_like_org(name: str) -> bool:
-    return any(w.lower().strip(".,") in _ORG_WORDS for w in name.split())
+def _inside_date(text: str, start: int, end: int) -> bool:
+    return any(c.start <= start and end <= c.end for c in find_dates(text))
 
 
 # ------------------------------------------------------------------------------------ attributions
 
-_SOURCE_AFTER = re.compile(
-    r"\s*(?P<src>(?:the\s+)?(?:[A-ZА-ЯЁІЇЄҐ][\w'ʼ’.-]*|[a-z]+(?=\s+[A-Z]))(?:\s+(?:of\s+the\s+|of\s+|the\s+|and\s+)?"
-    r"[A-ZА-ЯЁІЇЄҐ][\w'ʼ’.-]*)*|(?:the\s+|a\s+|an\s+)?(?:[a-z-]+\s+){0,3}(?:officials?|sources?|spokes(?:man|woman|person)|"
-    r"governor|ministry|military|army|agency|authorities|residents?|analysts?|commander|police|union|"
-    r"management|company|witnesses|experts?|mayor|statement|media|observers?))"
-)
-_SOURCE_BEFORE = re.compile(
-    r"(?P<src>(?:the\s+|a\s+|an\s+)?(?:[A-ZА-ЯЁІЇЄҐ][\w'ʼ’.-]*(?:\s+(?:of\s+the\s+|of\s+|the\s+)?"
-    r"[A-ZА-ЯЁІЇЄҐ][\w'ʼ’.-]*)*|(?:[a-z-]+\s+){0,3}(?:officials?|sources?|spokes(?:man|woman|person)|"
-    r"governor|ministry|military|army|agency|authorities|residents?|analysts?|commander|police|union|"
-    r"management|company|witnesses|experts?|mayor|he|she|they|it)))\s*,?\s*$"
-)
+_AUX = re.compile(r"(?:\s*,?\s*(?:has|have|had|also|repeatedly|previously|later|earlier|again|had|would|will|"
+                  r"has\s+been|was|were|is|are|then|now|separately|publicly|already|once|on\s+\w+day|in\s+a\s+"
+                  r"statement|on\s+Telegram|in\s+his\s+nightly\s+address)\s*)+$", re.IGNORECASE)
+_NP_STOP = {"that", "which", "who", "whom", "when", "while", "because", "but", "if", "as", "after", "before",
+            "since", "where", "so", "then", "than", "and", "or", "said", "says", "told", "reported", "was", "were",
+            "is", "are", "had", "has", "have", "it", "its", "on", "with", "by", "to", "not", "no", "been",
+            "could", "would", "will", "may", "might", "should", "can", "did", "do", "does", "there", "this",
+            "these", "those"}
+_NP_INNER = {"of", "the", "for", "at", "in", "from", "close", "to", "on", "by", "with"}
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
+_NON_AGENT = {"plan", "schedule", "design", "demand", "rules", "law", "tradition", "need", "size"}
+_TOKEN_RE = re.compile(rf"[\w{_APOS}.&-]+|[,;:!?“”\"()–—]")
+
+
+def _np_before(text: str, pos: int) -> tuple[int, str] | None:
+    """The noun phrase that ends at `pos` (the subject of a reporting verb), as (start, text)."""
+    tokens = list(_TOKEN_RE.finditer(text[:pos]))
+    i = len(tokens) - 1
+    start = None
+    words = 0
+    while i >= 0 and words < 9:
+        tok = tokens[i].group(0)
+        low = tok.lower()
+        if not re.match(r"[\w]", tok):
+            break
+        if low in _NP_STOP and not (low in _NP_INNER and start is not None):
+            if low in _PRONOUNS and start is None:
+                start = tokens[i].start()
+                words += 1
+            break
+        if low in _PRONOUNS:
+            if start is None:
+                start = tokens[i].start()
+            break
+        start = tokens[i].start()
+        words += 1
+        i -= 1
+    if start is None:
+        return None
+    # Leading linking words are not part of the phrase ("of the ministry" -> "the ministry").
+    phrase = text[start:pos].strip()
+    while True:
+        first = phrase.split(" ", 1)[0].lower()
+        if first in _NP_INNER - {"the"} and " " in phrase:
+            phrase = phrase.split(" ", 1)[1]
+            start = pos - len(text[start:pos].rstrip()) + (len(text[start:pos].rstrip()) - len(phrase))
+            continue
+        break
+    start = text.index(phrase, start) if phrase in text[start:pos] else start
+    # Appositive or aside before a comma: "The union's president, Mara Quint, said";
+    # "Two residents, speaking on condition of anonymity, said"; "Interfax, quoting an official, said".
+    head = text[:start].rstrip()
+    if head.endswith(","):
+        prev = _np_before(text, len(head) - 1)
+        if prev is not None and (prev[0] == 0 or text[:prev[0]].rstrip()[-1:] in ".!?“\"") \
+                and not re.search(r"\b(?:said|says|told|reported)\b", prev[1]):
+            first_word = phrase.split(" ", 1)[0].lower()
+            if first_word.endswith("ing") or first_word in ("who", "interviewed", "speaking", "quoting", "citing"):
+                return prev  # the aside is dropped
+            if prev[1][:1].isupper() or prev[1].lower().startswith(("the ", "a ", "an ")):
+                return prev[0], text[prev[0]:pos].strip()
+    return start, phrase
+
+
+def _np_after(text: str, pos: int) -> tuple[int, str] | None:
+    """The noun phrase that starts at `pos` (a source after "according to", "said", "told")."""
+    m = re.match(r"\s+", text[pos:])
+    begin = pos + (m.end() if m else 0)
+    end = begin
+    for words, tok in enumerate(_TOKEN_RE.finditer(text, begin)):
+        word = tok.group(0)
+        low = word.lower().rstrip(".")
+        if not re.match(r"\w", word) or (low in _NP_STOP and low not in _NP_INNER) or words >= 8:
+            break
+        if low in ("on", "in", "at") and words and re.match(r"\s+(?:\w+day|Telegram|Facebook|X|state|local|a\b)",
+                                                             text[tok.end():]):
+            break
+        end = tok.end()
+    if end == begin:
+        return None
+    phrase = text[begin:end].rstrip(".")
+    return begin, phrase
 
 
 def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
-    cues = []
-    if lex.attribution_markers:
-        for m in lex.attribution_markers.finditer(text):
-            src = _SOURCE_AFTER.match(text, m.end())
-            source = src.group("src").strip() if src else None
-            end = src.end() if src else m.end()
-            cues.append(_attribution(text, m.start(), end, source))
-    if lex.attribution_verbs:
-        for m in lex.attribution_verbs.finditer(text):
-            if any(c.start <= m.start() < c.end for c in cues):
+    cues: list[Cue] = []
+    matches = sorted(_apply(lex.attribution, text), key=lambda rm: (rm[1].start(), -(rm[1].end() - rm[1].start())))
+    for rule, m in matches:
+        if any(c.start <= m.start() < c.end for c in cues):
+            continue
+        if rule.kind == "marker":
+            after = _np_after(text, m.end())
+            if after is None or after[1].lower().split()[-1] in _NON_AGENT:
                 continue
-            verb = m.group(0).lower()
-            source = None
-            start, end = m.start(), m.end()
-            after = _SOURCE_AFTER.match(text, m.end())
-            before = _SOURCE_BEFORE.search(text[max(0, m.start() - 80):m.start()])
-            if verb in ("told", "tells", "informed") and after:
-                source = after.group("src").strip()
-                end = after.end()
-            elif before and before.group("src").strip().lower() not in ("he", "she", "they", "it"):
-                source = before.group("src").strip()
-                start = max(0, m.start() - 80) + before.start("src")
-            elif after and verb in ("said", "says", "stated", "reported", "added", "noted", "wrote"):
-                # inverted order: '..., said the governor'
-                source = after.group("src").strip()
-                end = after.end()
-            cues.append(_attribution(text, start, end, source))
+            cues.append(_attribution(text, m.start(), after[0] + len(after[1]), after[1]))
+            continue
+        verb = m.group(0).lower()
+        head = text[:m.start()]
+        aux = _AUX.search(head)
+        subject_end = aux.start() if aux else len(head.rstrip())
+        before = _np_before(text, subject_end) if text[:subject_end].strip() else None
+        inverted = not text[:subject_end].strip() or text[:subject_end].rstrip()[-1:] in ",”\"’"
+        if verb.startswith("quoted"):
+            quoted = re.match(r"\s+(.+?)\s+as\s+saying\b", text[m.end():])
+            if quoted and before:
+                cues.append(_attribution(text, before[0], m.end() + quoted.end(), quoted.group(1)))
+                continue
+        if before and not inverted:
+            source = before[1]
+            cues.append(_attribution(text, before[0], m.end(), source))
+            continue
+        after = _np_after(text, m.end())
+        if inverted and after and text[:subject_end].strip():
+            # "..., said Anna Berg, a spokeswoman"; "..., the ministry said" has its source before.
+            cues.append(_attribution(text, m.start(), after[0] + len(after[1]), after[1]))
+            continue
+        if not text[:m.start()].strip():
+            continue  # "Reports of looting...": a sentence does not start with its reporting verb
+        cues.append(_attribution(text, m.start(), m.end(), None))
     return cues
 
 
@@ -424,36 +1009,44 @@ def _attribution(text: str, start: int, end: int, source: str | None) -> Cue:
         end -= 1
     if source:
         source = source.strip().rstrip(".,;:!?")
-    return Cue(CueType.ATTRIBUTION, start, end, text[start:end], None, source)
+    return Cue(CueType.ATTRIBUTION, start, end, text[start:end], None, source or None)
+
+
+# ------------------------------------------------------------------------------------------ loaded
+
+def find_loaded(text: str, lex: Lexicon, *, include_neutral: bool = False) -> list[Cue]:
+    """Framing and evaluative terms with their frame. Neutral terms ("captured") only on request."""
+    cues = []
+    for rule, m in _apply(lex.loaded, text):
+        if rule.neutral and not include_neutral:
+            continue
+        if any(f.pattern.fullmatch(m.group(0)) and not _context_ok(f, text, m.start(), m.end())
+               for f in lex.loaded_filters):
+            continue
+        value = {"frame": rule.frame}
+        if rule.neutral:
+            value["neutral"] = True
+        cues.append(Cue(CueType.LOADED, m.start(), m.end(), m.group(0), value))
+    return _longest(cues)
+
+
+def framing_terms(text: str, *, language: str = "en") -> list[Cue]:
+    """Loaded and neutral terms for an act (the differ compares how outlets name the same act)."""
+    return find_loaded(text, lexicon(language), include_neutral=True)
 
 
 # ------------------------------------------------------------------------------------------ driver
-
-def find_lexical(text: str, pattern: re.Pattern[str] | None, kind: CueType) -> list[Cue]:
-    if pattern is None:
-        return []
-    return [Cue(kind, m.start(), m.end(), m.group(0), m.group(0).lower()) for m in pattern.finditer(text)]
-
-
-def find_loaded(text: str, lex: Lexicon) -> list[Cue]:
-    cues = []
-    for frame, pattern in lex.loaded:
-        for m in pattern.finditer(text):
-            cues.append(Cue(CueType.LOADED, m.start(), m.end(), m.group(0), {"frame": frame}))
-    return cues
-
 
 def detect_cues(text: str, *, language: str = "en", reference: date | None = None) -> tuple[Cue, ...]:
     """All cues of one statement, sorted by position; overlapping cues of one type are merged."""
     lex = lexicon(language)
     cues: list[Cue] = []
     cues += find_lexical(text, lex.hedge, CueType.HEDGE)
-    hedges = [c for c in cues if c.type == CueType.HEDGE]
-    cues += [c for c in find_lexical(text, lex.negation, CueType.NEGATION)
-             if not any(h.start <= c.start and c.end <= h.end for h in hedges)]
+    cues += find_lexical(text, lex.negation, CueType.NEGATION)
     cues += find_attributions(text, lex)
-    cues += find_numbers(text)
-    cues += find_dates(text, reference)
+    dates = find_dates(text, reference)
+    cues += dates
+    cues += find_numbers(text, [(d.start, d.end) for d in dates])
     cues += find_places_and_entities(text)
     cues += find_loaded(text, lex)
     if language[:2] != "en":  # Russian/Ukrainian numbers, dates, names, sources (issue 7)
@@ -464,10 +1057,14 @@ def detect_cues(text: str, *, language: str = "en", reference: date | None = Non
 
 
 def _dedupe(cues: list[Cue]) -> list[Cue]:
-    """Drop a cue contained in a longer cue of the same type."""
+    """Drop a cue contained in a longer cue of the same type, and names inside dates."""
+    dates = [c for c in cues if c.type == CueType.DATE]
     kept: list[Cue] = []
     for cue in sorted(cues, key=lambda c: (c.type.value, c.start, -(c.end - c.start))):
         if kept and kept[-1].type == cue.type and kept[-1].start <= cue.start and cue.end <= kept[-1].end:
+            continue
+        if cue.type in (CueType.PLACE, CueType.ENTITY) and any(d.start <= cue.start and cue.end <= d.end
+                                                              for d in dates):
             continue
         kept.append(cue)
     return kept
