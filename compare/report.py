@@ -459,6 +459,13 @@ def render_all(comparison: Comparison, formats: Sequence[str], *,
     return rendered
 
 
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_outputs(outdir: Path, files: dict[str, bytes]) -> list[Path]:
     """Write files atomically (temp file + rename); on any failure remove what this call wrote."""
     try:
@@ -471,6 +478,7 @@ def write_outputs(outdir: Path, files: dict[str, bytes]) -> list[Path]:
     try:
         for name, data in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=outdir)
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -81,6 +81,7 @@
         if (ok && on) diffsShown++;
       });
     });
+    $$("#unique li.diff").forEach(function (li) { li.classList.toggle("is-hidden", s.types.indexOf(li.dataset.type) < 0); });
     $$("mark.hl[data-diff]").forEach(function (m) {
       var li = document.getElementById("diff-" + m.dataset.diff);
       m.classList.toggle("dimmed", !!li && li.classList.contains("is-hidden"));

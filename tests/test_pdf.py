@@ -1,0 +1,133 @@
+"""The PDF as a reader gets it: pages, outline, metadata, text (Cyrillic included), pixels, page size,
+and a renderer that fetches nothing. Built once per module from the real pipeline on a tiny story."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compare import report
+
+STORY = Path(__file__).resolve().parent / "fixtures" / "bridge-story"
+
+
+@pytest.fixture(scope="module")
+def comparison() -> Any:
+    from compare.config import Settings
+    from compare.corpus import load_story
+    from compare.pipeline import compare_story
+
+    return compare_story(load_story(STORY), Settings(model="minilm", cache_path=None))
+
+
+@pytest.fixture(scope="module")
+def pdf_path(comparison: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pdf") / "report.pdf"
+    path.write_bytes(report.render_pdf(comparison))
+    return path
+
+
+def pdftotext(path: Path) -> str:
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils; .ci/run does it)")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_pdf_has_pages_an_outline_per_event_and_metadata(pdf_path: Path, comparison: Any) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf_path)
+    assert len(reader.pages) >= 2
+    box = reader.pages[0].mediabox
+    assert float(box.width) > float(box.height)  # A4 landscape by default
+
+    def titles(items: list[Any]) -> list[str]:
+        out: list[str] = []
+        for item in items:
+            out.extend(titles(item) if isinstance(item, list) else [item.title])
+        return out
+
+    outline = titles(reader.outline)
+    for section in ("Sources", "Overview", "Events side by side"):
+        assert section in outline
+    for event in comparison.events:
+        assert any(t.startswith(f"{event.event_id} ") for t in outline), event.event_id
+    meta = reader.metadata
+    assert meta.title.startswith(comparison.title)
+    assert meta.creator.startswith("storydiff")
+    assert meta.creation_date is not None
+
+
+def test_pdf_text_names_every_outlet_and_difference_type_in_cyrillic_too(pdf_path: Path,
+                                                                          comparison: Any) -> None:
+    text = pdftotext(pdf_path)
+    flat = " ".join(text.split())
+    for doc in comparison.documents:
+        assert doc.outlet in flat, doc.outlet
+    for d in comparison.differences:
+        assert d.type.value in flat
+        assert d.difference_id in flat
+    assert "Купʼянський вісник" in flat
+    assert "Міст через Оскіл знову відкрили — «нарешті»" in flat
+    assert "Page 1 of" in flat
+    assert comparison.title in flat  # running header
+
+
+def test_pdf_pages_are_not_blank(pdf_path: Path, tmp_path: Path) -> None:
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm not installed (apt-get install poppler-utils; .ci/run does it)")
+    from PIL import Image, ImageStat
+
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf_path), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert pages
+    for png in pages:
+        image = Image.open(png).convert("L")
+        dark = sum(image.histogram()[:200]) / (image.width * image.height)
+        assert dark > 0.005, f"{png.name} looks blank"
+        assert ImageStat.Stat(image).stddev[0] > 5
+
+
+def test_page_size_is_configurable(comparison: Any) -> None:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(report.render_pdf(comparison, page_size="A4 portrait")))
+    box = reader.pages[0].mediabox
+    assert float(box.width) < float(box.height)
+
+
+def test_rendering_never_fetches(tmp_path: Path) -> None:
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        secret = tmp_path / "secret.css"
+        secret.write_text("body { color: red }")
+        html = (f'<html><head><link rel="stylesheet" href="{base}/x.css"><link rel="stylesheet" '
+                f'href="{secret.as_uri()}"></head><body><p>Купʼянськ</p><img src="{base}/a.png">'
+                f'<div style="background: url({base}/b.png)">x</div></body></html>')
+        pdf = report.html_to_pdf(html)
+    finally:
+        server.shutdown()
+    assert pdf.startswith(b"%PDF")
+    assert hits == []
