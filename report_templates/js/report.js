@@ -127,7 +127,7 @@
     if (add) {
       colBoxes.forEach(function (b) { if (b.value === add.dataset.outlet) b.checked = true; });
       apply();
-      var th = $('th[data-outlet="' + add.dataset.outlet + '"]', add.closest("article.event"));
+      var th = $('th[data-outlet="' + CSS.escape(add.dataset.outlet) + '"]', add.closest("article.event"));
       if (th) { th.setAttribute("tabindex", "-1"); th.focus(); }
       return;
     }
@@ -154,7 +154,7 @@
       body.textContent = why ? why.textContent : "";
       tip.appendChild(body);
       var stmt = el.closest(".statement"), cues = [];
-      if (li && stmt) $$('.evidence a.ev[data-statement="' + stmt.id + '"]', li).forEach(function (a) {
+      if (li && stmt) $$('.evidence a.ev[data-statement="' + CSS.escape(stmt.id) + '"]', li).forEach(function (a) {
         var c = a.parentNode.querySelector(".ev-cues");
         var t = c ? c.textContent.replace(/^\s*—\s*rests on\s*/, "") : "";
         if (t && cues.indexOf(t) < 0) cues.push(t);
@@ -223,7 +223,7 @@
     $$("mark.current-hl").forEach(function (m) { m.classList.remove("current-hl"); });
     current = li;
     li.classList.add("current");
-    $$('mark[data-diff="' + li.dataset.diff + '"]').forEach(function (m) { m.classList.add("current-hl"); });
+    $$('mark[data-diff="' + CSS.escape(li.dataset.diff) + '"]').forEach(function (m) { m.classList.add("current-hl"); });
     li.setAttribute("tabindex", "-1");
     li.focus({ preventScroll: true });
     li.scrollIntoView({ block: "center" });
@@ -250,7 +250,7 @@
     copy.removeAttribute("id");
     copy.removeAttribute("aria-labelledby");
     $$("[id]", copy).forEach(function (n) { n.setAttribute("data-id", n.id); n.removeAttribute("id"); });
-    var target = $('[data-id="ctx-' + doc + "-" + index + '"]', copy);
+    var target = $('[data-id="' + CSS.escape("ctx-" + doc + "-" + index) + '"]', copy);
     if (target) target.classList.add("focus");
     panelBody.textContent = "";
     panelBody.appendChild(copy);
