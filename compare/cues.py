@@ -415,6 +415,8 @@ def find_places_and_entities(text: str) -> list[Cue]:
 def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: list[tuple[int, int]],
               gaz: Gazetteer) -> None:
     name = text[start:end]
+    if re.search(r"-(?:held|backed|controlled|installed|led|based|born|made|style|era)$", name):
+        return  # "Ukrainian-held", "Kremlin-backed": a modifier, not a name
     name = re.sub(rf"[{_APOS}]s?$", "", name)
     end = start + len(name)
     words = name.split()
@@ -604,7 +606,8 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
         raw = m.group("num") or m.group("word") or ""
         if m.group("num"):
             if re.search(r"[A-Za-z]-?$", before) or re.match(r"(?:st|nd|rd|th)\b|[:/]\d|-\d|\s?[ap]\.?m\.?(?!\w)"
-                                                             r"|[A-Za-z]", after):
+                                                             r"|(?!(?:mm|cm|km|kg|m|bn|mn|k|ha)\b)[A-Za-z]",
+                                                             after):
                 continue  # F-16, Covid-19, 92nd, 3 p.m., 09:00, 2-1, SU1402
             if _ID_WORDS.search(before):
                 continue  # No. 4, Route 7, Article 5, aged 61
@@ -724,7 +727,7 @@ DATE_RE = re.compile(
     r"the\s+day\s+before|a\s+day\s+(?:after|before|earlier|later)|overnight)\b)"
     rf"|(?P<mo>\b(?:(?P<part>early|mid|late)[- ])?(?P<m4>{_MONTH_FULL})\b)"
     rf"|(?P<yr>(?<![\w,.$€£-]){_YEAR}(?![\d,.]\d|\d|%))"
-    r"|(?P<ord>\bthe\s+(?P<d4>[1-3]?\d)(?:st|nd|rd|th)\b(?!\s+(?:floor|century|anniversary|time|day|round|"
+    r"|(?P<ord>\bthe\s+(?P<d4>[1-3]?\d)(?:st|nd|rd|th)\b(?!\s+[A-Z])(?!\s+(?:floor|century|anniversary|time|day|round|"
     r"brigade|army|division|largest|biggest|place)))",
 )
 _FUTURE = re.compile(r"\b(?:will|would|shall|is\s+due|are\s+due|due\s+to|expected|scheduled|set\s+to|plans?\s+to|"
@@ -839,6 +842,11 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 n = _number_value(ago.group(1)) or (1 if ago.group(1) in ("a", "one") else None)
                 if n:
                     value["iso"] = (reference - timedelta(days=int(n))).isoformat()
+            elif reference and word in ("earlier this month", "later this month", "this month"):
+                value.update(month=reference.month, year=reference.year)
+            elif reference and word == "last month":
+                previous = reference.replace(day=1) - timedelta(days=1)
+                value.update(month=previous.month, year=previous.year)
             elif reference and word == "last year":
                 value["year"] = reference.year - 1
             elif reference and word == "next year":
@@ -984,6 +992,9 @@ def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
         subject_end = aux.start() if aux else len(head.rstrip())
         before = _np_before(text, subject_end) if text[:subject_end].strip() else None
         inverted = not text[:subject_end].strip() or text[:subject_end].rstrip()[-1:] in ",”\"’"
+        if inverted and text[:subject_end].rstrip().endswith(",") and before and before[0] == 0 \
+                and len(before[1].split()) <= 8:
+            inverted = False  # "The union's president, Mara Quint, said": the subject is the appositive
         if verb.startswith("quoted"):
             quoted = re.match(r"\s+(.+?)\s+as\s+saying\b", text[m.end():])
             if quoted and before:

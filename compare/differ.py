@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
+from compare.cues import framing_terms, name_key
 from compare.model import (
     Cue,
     CueType,
@@ -42,82 +43,141 @@ def _evidence(statement: Statement, cue: Cue | None = None) -> Evidence:
                     statement.start + cue.end, cue.text)
 
 
+def _quoted(cues: Sequence[tuple[Statement, Cue]]) -> str:
+    seen: list[str] = []
+    for _, c in cues:
+        if c.text not in seen:
+            seen.append(c.text)
+    return ", ".join(f"“{t}”" for t in seen)
+
+
 def _key(cue: Cue) -> str:
     value = cue.value if isinstance(cue.value, dict) else {}
-    return str(value.get("canonical") or cue.text).lower()
+    return name_key(str(value.get("canonical") or cue.text))
+
+
+def _inside(cue: Cue, others: Iterable[Cue]) -> bool:
+    return any(o.start <= cue.start and cue.end <= o.end for o in others)
 
 
 def _presence(sides: Sides, kind: CueType, dtype: DifferenceType, event: Event,
-              outlets: dict[str, str], verb: str) -> list[Difference]:
+              outlets: dict[str, str], verb: str,
+              keep: Callable[[Statement, Cue], bool] = lambda s, c: True) -> list[Difference]:
     """Some outlets' statements carry a cue of `kind`, others' do not."""
-    with_cue = {d: _cues(st, kind) for d, st in sides.items()}
+    with_cue = {d: [(s, c) for s, c in _cues(st, kind) if keep(s, c)] for d, st in sides.items()}
     carrying = sorted(d for d, cues in with_cue.items() if cues)
     silent = sorted(d for d, cues in with_cue.items() if not cues)
     if not carrying or not silent:
         return []
     evidence = [_evidence(s, c) for d in carrying for s, c in with_cue[d]]
     evidence += [_evidence(s) for d in silent for s in sides[d]]
-    words = "; ".join(f"{outlets[d]}: " + ", ".join(f"“{c.text}”" for _, c in with_cue[d])
-                      for d in carrying)
+    words = "; ".join(f"{outlets[d]}: {_quoted(with_cue[d])}" for d in carrying)
     explanation = (f"{words} — {verb}; " + ", ".join(outlets[d] for d in silent)
-                   + " state it without that.")
+                   + (" states" if len(silent) == 1 else " state") + " it without that.")
     return [_difference(dtype, event, carrying + silent, evidence, explanation)]
 
 
+_DENIAL = re.compile(r"\b(?:den(?:y|ied|ies|ying)|reject(?:ed|s)?|disput(?:ed|es)|dismiss(?:ed|es)|refut(?:ed|es)|"
+                     r"question(?:ed|s)?|doubt(?:ed|s)?)\s+(?:the|this|that|these|those|its|their|a|such)?\s*$",
+                     re.IGNORECASE)
+
+
+def _real_hedge(statement: Statement, cue: Cue) -> bool:
+    """A hedge on the statement's own claim: not the object of a denial ("denied the claim")."""
+    return not _DENIAL.search(statement.text[:cue.start])
+
+
 def detect_hedging(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    return _presence(sides, CueType.HEDGE, DifferenceType.HEDGING, event, outlets, "hedged")
+    return _presence(sides, CueType.HEDGE, DifferenceType.HEDGING, event, outlets, "hedged", _real_hedge)
+
+
+def _real_negation(statement: Statement, cue: Cue) -> bool:
+    """A negation of the event: not one inside a hedge ("could not be verified"), not "without power"."""
+    hedges = [c for c in statement.cues if c.type == CueType.HEDGE]
+    return not _inside(cue, hedges) and cue.text.lower() not in ("without", "nor")
 
 
 def detect_negation(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     return _presence(sides, CueType.NEGATION, DifferenceType.NEGATION, event, outlets,
-                     "denied or negated")
+                     "denied or negated", _real_negation)
+
+
+_GENERIC_SOURCE_WORDS = {"the", "a", "an", "of", "for", "from", "in", "at", "its", "their", "his", "her",
+                         "provisional", "figures", "official", "officials", "statement", "sources", "source",
+                         "spokesman", "spokeswoman", "spokesperson", "press", "service", "update", "evening",
+                         "morning", "daily", "latest", "own", "local", "senior", "unnamed"}
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "that"}
+
+
+def _source_tokens(cue: Cue) -> frozenset[str]:
+    source = (cue.source or "").lower()
+    source = re.sub(r"['’]s\b", "", source)
+    return frozenset(w for w in re.findall(r"[\w-]+", source) if w not in _GENERIC_SOURCE_WORDS)
+
+
+def _known_source(cue: Cue) -> bool:
+    tokens = _source_tokens(cue)
+    return bool(tokens) and not tokens <= _PRONOUNS
+
+
+def _same_source(a: frozenset[str], b: frozenset[str]) -> bool:
+    return bool(a & b) or a <= b or b <= a
 
 
 def detect_attribution(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    """Outlets attribute the claim to different sources, or some attribute it and others do not."""
-    sources: dict[str, set[str]] = {}
+    """Outlets attribute the claim to different sources, or some attribute it and others state it as fact.
+
+    Sources compare by their content words ("the Aske River Authority" and "provisional figures from
+    the Aske River Authority" are one source); a pronoun or a verb without a subject says nothing.
+    """
+    cited: dict[str, list[tuple[Statement, Cue]]] = {}
+    bare: set[str] = set()
     for doc, statements in sides.items():
-        sources[doc] = {_source_key(c) for _, c in _cues(statements, CueType.ATTRIBUTION)} - {""}
-    if len({frozenset(v) for v in sources.values()}) < 2:
-        return []
-    if not any(sources.values()):
-        return []
-    # Different sets, but one outlet citing a superset of another's sources is not a conflict.
-    docs = sorted(sources)
-    conflict = any(
-        not (sources[a] <= sources[b] or sources[b] <= sources[a]) or bool(sources[a]) != bool(sources[b])
-        for i, a in enumerate(docs) for b in docs[i + 1:]
-    )
-    if not conflict:
+        cues = _cues(statements, CueType.ATTRIBUTION)
+        known = [(s, c) for s, c in cues if _known_source(c)]
+        if known:
+            cited[doc] = known
+        elif not cues:
+            bare.add(doc)
+    docs = sorted(set(cited) | bare)
+    involved: set[str] = set()
+    for i, a in enumerate(docs):
+        for b in docs[i + 1:]:
+            if a in cited and b in cited:
+                ta = [_source_tokens(c) for _, c in cited[a]]
+                tb = [_source_tokens(c) for _, c in cited[b]]
+                if not any(_same_source(x, y) for x in ta for y in tb):
+                    involved |= {a, b}
+            elif (a in cited) != (b in cited):
+                involved |= {a, b}
+    if not involved or not (involved & set(cited)):
         return []
     evidence = []
     parts = []
-    for doc in docs:
-        cues = _cues(sides[doc], CueType.ATTRIBUTION)
-        if cues:
-            evidence += [_evidence(s, c) for s, c in cues]
-            parts.append(f"{outlets[doc]} cites " + ", ".join(f"“{c.source or c.text}”" for _, c in cues))
+    for doc in sorted(involved):
+        if doc in cited:
+            evidence += [_evidence(s, c) for s, c in cited[doc]]
+            sources = []
+            for _, c in cited[doc]:
+                if c.source and c.source not in sources:
+                    sources.append(c.source)
+            parts.append(f"{outlets[doc]} cites " + ", ".join(f"“{src}”" for src in sources))
         else:
             evidence += [_evidence(s) for s in sides[doc]]
             parts.append(f"{outlets[doc]} gives no source")
-    return [_difference(DifferenceType.ATTRIBUTION, event, docs, evidence, "; ".join(parts) + ".")]
-
-
-def _source_key(cue: Cue) -> str:
-    source = (cue.source or "").lower()
-    source = re.sub(r"^(the|a|an)\s+", "", source)
-    return source.strip()
+    return [_difference(DifferenceType.ATTRIBUTION, event, sorted(involved), evidence, "; ".join(parts) + ".")]
 
 
 def _conflict(sides: Sides, kind: CueType, dtype: DifferenceType, event: Event,
-              outlets: dict[str, str], key: Callable[[Cue], str | None], noun: str) -> list[Difference]:
+              outlets: dict[str, str], key: Callable[[Cue], str | None], noun: str,
+              keep: Callable[[Statement, Cue], bool] = lambda s, c: True) -> list[Difference]:
     """Two outlets both give a value of `kind`, and each gives one the other does not."""
     values: dict[str, dict[str, list[tuple[Statement, Cue]]]] = {}
     for doc, statements in sides.items():
         found: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
         for s, c in _cues(statements, kind):
             k = key(c)
-            if k is not None:
+            if k is not None and keep(s, c):
                 found[k].append((s, c))
         if found:
             values[doc] = found
@@ -138,31 +198,36 @@ def _conflict(sides: Sides, kind: CueType, dtype: DifferenceType, event: Event,
     for doc in involved_docs:
         own = [(s, c) for k, pairs in values[doc].items() if k not in shared for s, c in pairs]
         evidence += [_evidence(s, c) for s, c in own]
-        parts.append(f"{outlets[doc]}: " + ", ".join(f"“{c.text}”" for _, c in own))
+        parts.append(f"{outlets[doc]}: {_quoted(own)}")
     return [_difference(dtype, event, involved_docs, evidence, f"{noun} differ — " + "; ".join(parts) + ".")]
+
+
+_MEASURES = {"%", "pp", "km", "km/h", "km2", "m", "m3", "cm", "mm", "mile", "hectare", "tonne", "kg", "degree",
+             "USD", "EUR", "GBP", "crown", "hryvnia", "rouble", "hour", "day", "week", "month", "year", "minute"}
+
+
+def _unit_class(cue: Cue) -> str:
+    """Counts of people or things compare with each other ("17 ships" vs "20 vessels"); measures only with
+    the same measure."""
+    unit = (cue.value or {}).get("unit") if isinstance(cue.value, dict) else None
+    return unit if unit in _MEASURES else "count"
 
 
 def _number_key(cue: Cue) -> str | None:
     value = cue.value if isinstance(cue.value, dict) else {}
-    return f"{value.get('value')}|{value.get('unit')}"
+    if value.get("value") is None:
+        return None
+    return f"{value.get('value')}|{_unit_class(cue)}"
 
 
 def detect_number(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    """Conflicting quantities of the same unit ("over 80%" vs "about 70%", "12 civilians" vs "15")."""
+    """Conflicting quantities of the same kind ("over 80%" vs "about 70%", "12 civilians" vs "15 people")."""
     differences = []
-    units = {(c.value or {}).get("unit") for st in sides.values() for s in st for c in s.cues
-             if c.type == CueType.NUMBER}
-    for unit in sorted(units, key=str):
-        narrowed: Sides = {}
-        for doc, statements in sides.items():
-            kept = []
-            for s in statements:
-                cues = tuple(c for c in s.cues if c.type != CueType.NUMBER
-                             or (c.value or {}).get("unit") == unit)
-                kept.append(_with_cues(s, cues))
-            narrowed[doc] = kept
-        differences += _conflict(narrowed, CueType.NUMBER, DifferenceType.NUMBER, event, outlets,
-                                 _number_key, "figures" + (f" ({unit})" if unit else ""))
+    classes = {_unit_class(c) for st in sides.values() for s in st for c in s.cues if c.type == CueType.NUMBER}
+    for unit in sorted(classes):
+        differences += _conflict(sides, CueType.NUMBER, DifferenceType.NUMBER, event, outlets, _number_key,
+                                 "figures" + (f" ({unit})" if unit != "count" else ""),
+                                 keep=lambda s, c, unit=unit: _unit_class(c) == unit)
     return differences
 
 
@@ -171,47 +236,154 @@ def _with_cues(statement: Statement, cues: tuple[Cue, ...]) -> Statement:
                      statement.text, statement.language, cues)
 
 
-def _date_key(cue: Cue) -> str | None:
+def _date_facts(cue: Cue) -> tuple[str | None, str | None, str | None]:
+    """(day, month, weekday) a date cue pins down, each None when it does not."""
     value = cue.value if isinstance(cue.value, dict) else {}
-    if "iso" in value:
-        return str(value["iso"])
-    if "weekday" in value:
-        return str(value["weekday"])
-    if "month" in value and "day" in value:
-        return f"{value['month']}-{value['day']}"
-    if "month" in value:
-        return f"month:{value['month']}:{value.get('part')}"
+    iso = value.get("iso")
+    day = str(iso) if iso else None
+    month = str(iso)[:7] if iso else None
+    if month is None and value.get("month") and value.get("year"):
+        month = f"{value['year']}-{int(value['month']):02d}"
+    elif month is None and value.get("month") and not value.get("day"):
+        month = f"?-{int(value['month']):02d}"
+    weekday = value.get("weekday")
+    return day, month, weekday
+
+
+def _dates_compatible(a: Cue, b: Cue) -> bool | None:
+    """True/False when two dates can be compared and agree/disagree; None when they cannot be compared."""
+    da, ma, wa = _date_facts(a)
+    db, mb, wb = _date_facts(b)
+    if da and db:
+        return da == db
+    if wa and wb:
+        return wa == wb
+    if ma and mb:
+        if ma.startswith("?") or mb.startswith("?"):
+            return ma[-2:] == mb[-2:]
+        return ma == mb
     return None
 
 
 def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    return _conflict(sides, CueType.DATE, DifferenceType.DATE, event, outlets, _date_key, "dates")
+    """Dates that disagree where both outlets pin them down to the same precision ("Monday" vs
+    "Nov. 20" resolved against each article's date; "earlier this month" vs "in late October")."""
+    dated = {d: _cues(st, CueType.DATE) for d, st in sides.items()}
+    docs = sorted(d for d, cues in dated.items() if cues)
+    involved: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
+    for i, a in enumerate(docs):
+        for b in docs[i + 1:]:
+            verdicts = [(x, y, _dates_compatible(x[1], y[1])) for x in dated[a] for y in dated[b]]
+            agree_a = {id(x[1]) for x, _, v in verdicts if v}
+            agree_b = {id(y[1]) for _, y, v in verdicts if v}
+            clash = [(x, y) for x, y, v in verdicts if v is False and id(x[1]) not in agree_a
+                     and id(y[1]) not in agree_b]
+            for x, y in clash:
+                if x not in involved[a]:
+                    involved[a].append(x)
+                if y not in involved[b]:
+                    involved[b].append(y)
+    if not involved:
+        return []
+    evidence = [_evidence(s, c) for d in sorted(involved) for s, c in involved[d]]
+    parts = [f"{outlets[d]}: {_quoted(involved[d])}" for d in sorted(involved)]
+    return [_difference(DifferenceType.DATE, event, sorted(involved), evidence, "dates differ — " + "; ".join(parts)
+                        + ".")]
+
+
+_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|from|into|on|around|across|towards?|off|of|over|along|"
+                       r"through|beyond|east|west|north|south|central|downtown)\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+def _mentioned_elsewhere(cue: Cue, statement: Statement, sides: Sides) -> bool:
+    """Whether the other outlets' statements name the same thing, in any spelling or role."""
+    key = _key(cue)
+    for doc, statements in sides.items():
+        if doc == statement.doc_id:
+            continue
+        for other in statements:
+            if any(c.type in (CueType.PLACE, CueType.ENTITY) and _key(c) == key for c in other.cues):
+                return True
+            if key and key in name_key(other.text):
+                return True
+    return False
+
+
+def _countries() -> set[str]:
+    from compare.cues import _countries as country_names
+
+    return {name_key(n) for n in country_names()} | {name_key("Russia"), name_key("Ukraine")}
 
 
 def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    return _conflict(sides, CueType.PLACE, DifferenceType.PLACE, event, outlets, _key, "places")
+    """Different places for the same event, each named as where something happened ("in X", "near Y");
+    countries and places the other outlets also mention are context, not a conflict."""
+    countries = _countries()
+
+    def keep(statement: Statement, cue: Cue) -> bool:
+        return (_key(cue) not in countries and bool(_LOCATIVE.search(statement.text[:cue.start]))
+                and not _mentioned_elsewhere(cue, statement, sides))
+
+    return _conflict(sides, CueType.PLACE, DifferenceType.PLACE, event, outlets, _key, "places", keep)
 
 
 def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Different people, units or organisations in the same role (sources cited are attribution)."""
-    narrowed: Sides = {}
-    for doc, statements in sides.items():
-        kept = []
-        for s in statements:
-            sources = [c for c in s.cues if c.type == CueType.ATTRIBUTION]
-            cues = tuple(c for c in s.cues if c.type != CueType.ENTITY
-                         or not any(a.start <= c.start and c.end <= a.end for a in sources))
-            kept.append(_with_cues(s, cues))
-        narrowed[doc] = kept
-    return _conflict(narrowed, CueType.ENTITY, DifferenceType.ENTITY, event, outlets, _key, "names")
+    own_names = {name_key(n) for n in outlets.values()} | {
+        "".join(w[0] for w in n.split() if w[:1].isupper()).lower() for n in outlets.values()}
+
+    def keep(statement: Statement, cue: Cue) -> bool:
+        sources = [c for c in statement.cues if c.type == CueType.ATTRIBUTION]
+        if _inside(cue, sources) or (cue.text.isupper() and cue.start == 0):
+            return False  # a cited source, or a dateline
+        if _key(cue) in own_names or cue.text.lower() in own_names:
+            return False  # the outlets themselves ("NSA", "Northern Observer")
+        return not _mentioned_elsewhere(cue, statement, sides)
+
+    return _conflict(sides, CueType.ENTITY, DifferenceType.ENTITY, event, outlets, _key, "names", keep)
 
 
 def detect_wording(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    """Outlets frame the same event with loaded terms of different frames ("liberated" vs "captured")."""
-    def frame(cue: Cue) -> str | None:
-        return (cue.value or {}).get("frame") if isinstance(cue.value, dict) else None
+    """Outlets name the same act with terms of different frames ("liberated" vs "captured" vs "occupied"),
+    or one uses a loaded term where the others use none. Strongest when both sides name the act."""
+    terms: dict[str, list[tuple[Statement, Cue]]] = {}
+    for doc, statements in sides.items():
+        terms[doc] = [(s, c) for s in statements for c in framing_terms(s.text, language=s.language)]
 
-    return _conflict(sides, CueType.LOADED, DifferenceType.WORDING, event, outlets, frame, "framing terms")
+    def frames(doc: str, loaded_only: bool = False) -> set[str]:
+        return {(c.value or {}).get("frame") for _, c in terms[doc]
+                if not (loaded_only and (c.value or {}).get("neutral"))}
+
+    docs = sorted(sides)
+    involved: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
+    whole: set[str] = set()
+    for i, a in enumerate(docs):
+        for b in docs[i + 1:]:
+            fa, fb = frames(a), frames(b)
+            la, lb = frames(a, loaded_only=True), frames(b, loaded_only=True)
+            if fa and fb and (la - fb or lb - fa):
+                # Both name the act, with different frames, at least one of them loaded.
+                for doc, other in ((a, fb), (b, fa)):
+                    for s, c in terms[doc]:
+                        if (c.value or {}).get("frame") not in other and (s, c) not in involved[doc]:
+                            involved[doc].append((s, c))
+            elif (la and not fb) or (lb and not fa):
+                loaded_doc, plain_doc = (a, b) if la and not fb else (b, a)
+                for s, c in terms[loaded_doc]:
+                    if not (c.value or {}).get("neutral") and (s, c) not in involved[loaded_doc]:
+                        involved[loaded_doc].append((s, c))
+                whole.add(plain_doc)
+    if not involved:
+        return []
+    evidence = [_evidence(s, c) for d in involved for s, c in involved[d]]
+    evidence += [_evidence(s) for d in whole - set(involved) for s in sides[d]]
+    parts = [f"{outlets[d]}: {_quoted(involved[d])}" for d in sorted(involved)]
+    plain = sorted(whole - set(involved))
+    explanation = "framing terms differ — " + "; ".join(parts)
+    if plain:
+        explanation += "; " + ", ".join(outlets[d] for d in plain) + (" uses" if len(plain) == 1 else " use") \
+            + " no such term"
+    return [_difference(DifferenceType.WORDING, event, sorted(set(involved) | whole), evidence, explanation + ".")]
 
 
 DETECTORS: tuple[Callable[[Event, Sides, dict[str, str]], list[Difference]], ...] = (
