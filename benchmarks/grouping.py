@@ -72,7 +72,7 @@ def evaluate(data, settings: GroupSettings) -> dict[str, dict[str, float]]:  # t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", choices=sorted(FILES), default="full")
-    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--model", default="use")
     parser.add_argument("--tune", action="store_true")
     args = parser.parse_args()
     clock = time.perf_counter()

@@ -27,6 +27,7 @@ from compare.errors import CompareError
 USER_AGENT = f"storydiff/{__version__} (scheduled comparison runs; +https://pypi.org/project/storydiff/)"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 FEED_TYPES = ("xml", "rss", "atom")
+MIN_TEXT_CHARS = 80
 ARTICLE_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml")
 
 
@@ -321,6 +322,8 @@ def extract_page(html: str, url: str) -> tuple[str, str, str | None]:
             raise FetchError(f"{url}: the page is empty.")
         return "", text, None
     text = normalise_text(extract_html(html, url))
+    if len(text.strip()) < MIN_TEXT_CHARS:  # a menu or a cookie notice, not an article
+        raise FetchError(f"{url}: no article text found (only {len(text.strip())} characters of text).")
     title, published = "", None
     try:
         import trafilatura

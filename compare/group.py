@@ -32,7 +32,7 @@ ANCHOR_TYPES = (CueType.ENTITY, CueType.PLACE, CueType.NUMBER)
 class GroupSettings:
     """How strict grouping is; `window_hours` None disables the time window."""
 
-    threshold: float = 0.62
+    threshold: float = 0.65
     anchor_weight: float = 0.35
     window_hours: float | None = 72.0
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import signal
 import threading
@@ -52,7 +53,10 @@ EXIT_SOURCES_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 REPORT_LAYOUT = "scheduled-1"  # bump when what a scheduled report contains changes: forces a recompute
-GROUP_MODEL = "minilm"  # grouping thresholds were tuned with this model (benchmarks/grouping.py)
+GROUP_MODEL = "use"  # grouping thresholds were tuned with this model (benchmarks/grouping.py)
+
+# Fault injection for the kill-and-resume tests: the run SIGKILLs itself at the named checkpoint.
+KILL_ENV = "STORYDIFF_KILL_AT"
 
 JOB_KEYS = ("store", "output", "options", "sources")
 SOURCE_KEYS = ("outlet", "feed", "url", "folder", "language")
@@ -76,7 +80,7 @@ OPTIONS: dict[str, Option] = {
     "model": Option("auto", str, "embedding model for comparisons: auto, minilm, use, e5 or a model folder"),
     "group_model": Option(GROUP_MODEL, str, "embedding model for grouping articles into stories"),
     "threshold": Option(None, (int, float), "statement link threshold (0-1); default: the tuned value", 0, 1),
-    "group_threshold": Option(0.62, (int, float), "similarity an article needs to join a story", 0, 2),
+    "group_threshold": Option(0.65, (int, float), "similarity an article needs to join a story", 0, 2),
     "host_delay": Option(1.0, (int, float), "seconds between two requests to the same host", 0),
     "timeout": Option(20.0, (int, float), "seconds per HTTP request", 0.1),
     "retries": Option(2, int, "extra attempts after a timeout, connection error, 429 or 5xx", 0, 10),
@@ -88,6 +92,7 @@ OPTIONS: dict[str, Option] = {
     "page_size": Option("A4 landscape", str, "PDF page size (CSS @page size)"),
     "base_url": Option(None, str, "public URL of the output folder, for absolute links in feed.xml"),
     "feed_entries": Option(50, int, "entries kept in feed.xml", 1),
+    "title": Option("storydiff reports", str, "heading of index.html and title of feed.xml"),
 }
 
 
@@ -103,6 +108,7 @@ class JobOptions:
     page_size: str
     base_url: str | None
     feed_entries: int
+    title: str
     fetch: FetchSettings
 
 
@@ -195,7 +201,8 @@ def _load_options(table: dict[str, Any], path: Path) -> JobOptions:
         group_model=values["group_model"],
         threshold=None if values["threshold"] is None else float(values["threshold"]),
         group_threshold=float(values["group_threshold"]), page_size=values["page_size"],
-        base_url=values["base_url"], feed_entries=values["feed_entries"], fetch=fetch,
+        base_url=values["base_url"], feed_entries=values["feed_entries"], title=values["title"],
+        fetch=fetch,
     )
 
 
@@ -431,6 +438,11 @@ def run_job(job: Job, *, should_stop: Callable[[], bool] = lambda: False,
     return result
 
 
+def _checkpoint(name: str) -> None:
+    if os.environ.get(KILL_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _now() -> str:
     from compare.store import now_iso
 
@@ -444,7 +456,7 @@ def _fetch_all(job: Job, store: Any, result: RunResult, should_stop: Callable[[]
     if job.options.window_hours:
         since = (datetime.now(UTC) - timedelta(hours=job.options.window_hours)).isoformat().replace("+00:00", "Z")
     with Fetcher(job.options.fetch) as fetcher:
-        for source in job.sources:
+        for number, source in enumerate(job.sources, start=1):
             if should_stop():
                 return True
             with store.transaction():
@@ -472,6 +484,8 @@ def _fetch_all(job: Job, store: Any, result: RunResult, should_stop: Callable[[]
                 store.update_run(result.run_id, fetched=result.fetched, not_modified=result.not_modified,
                                  new_articles=result.new_articles, new_versions=result.new_versions,
                                  errors=result.errors)
+                _checkpoint(f"source-{number}-commit")
+            _checkpoint(f"source-{number}")
             say(f"{source.outlet}: {got.fetched} fetched, {len(got.not_modified)} not modified, "
                 f"{states['new']} new, {states['changed']} changed, {len(got.errors)} failed")
     return should_stop()
@@ -538,6 +552,7 @@ def _group_new(job: Job, store: Any, say: Notify) -> None:
             if started:
                 store.add_story(story_id, titles[article_key] or story_id, at)
             store.add_member(story_id, int(article_key), at)
+        _checkpoint("group-commit")
     started_count = sum(1 for _, _, s in placed if s)
     say(f"grouping: {len(placed)} new articles, {started_count} new stories")
 
@@ -587,9 +602,10 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
     stopped = False
     if jobs:
         say(f"comparing {len(jobs)} stor{'y' if len(jobs) == 1 else 'ies'}")
-    for story_result in compare_stories(jobs, settings, map_fn=map_fn):
+    for number, story_result in enumerate(compare_stories(jobs, settings, map_fn=map_fn), start=1):
         folder = job.output / story_result.story_id
         result.written += write_outputs(folder, story_result.files)
+        _checkpoint(f"report-files-{number}")
         result.stories_changed.append(story_result.story_id)
         with store.transaction():
             store.save_report(story_id=story_result.story_id, input_hash=story_result.input_hash,
@@ -597,10 +613,12 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
                               outlets=list(story_result.outlets), counts=story_result.counts,
                               files=sorted(story_result.files))
             store.update_run(result.run_id, stories_changed=result.stories_changed)
+        _checkpoint(f"report-{number}")
         if should_stop():
             stopped = True
             break
     index_missing = not (job.output / "index.html").is_file() or not (job.output / "feed.xml").is_file()
+    _checkpoint("site")
     if result.stories_changed or index_missing:
         result.written += write_outputs(job.output, render_site(job, store))
     return stopped
@@ -677,8 +695,8 @@ def render_site(job: Job, store: Any) -> dict[str, bytes]:
         seen.add(row["story_id"])
     updated = max((s["updated_at"] for s in stories), default="1970-01-01T00:00:00Z")
     feed_id = "urn:storydiff:" + hashlib.sha1(str(job.output).encode()).hexdigest()[:16]
-    title = job.path.stem if job.path.stem != "job" else job.path.parent.name
-    context = {"title": title, "stories": stories, "updated": updated, "generator": f"storydiff {__version__}",
+    context = {"title": job.options.title, "stories": stories, "updated": updated,
+               "generator": f"storydiff {__version__}",
                "entries": entries, "feed_id": feed_id, "self_href": _absolute(job, "feed.xml"),
                "index_href": _absolute(job, "index.html")}
     return {
