@@ -1,0 +1,61 @@
+"""Per-story comparison in-process vs on a local Dask cluster of 1 and 2 worker processes.
+
+The same stories (the demo corpora and fixtures, repeated) go through `compare.distributed` with the
+builtin `map` and with a `LocalCluster` of 1 and then 2 single-threaded workers. Each cluster is warmed
+first (one task per worker loads the model), so the figure is steady-state throughput, not start-up.
+Results are checked to be identical to the in-process run.
+
+Run alone: .venv/bin/python benchmarks/dask_workers.py  (prints JSON)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+COPIES = 4
+
+
+def stories():  # type: ignore[no-untyped-def]
+    from compare.corpus import load_story
+
+    paths = [p for p in sorted((ROOT / "corpora").iterdir()) if (p / "story.toml").is_file()]
+    paths += [p for p in sorted((ROOT / "tests" / "fixtures").iterdir()) if (p / "story.toml").is_file()]
+    return [load_story(p) for p in paths] * COPIES
+
+
+def _key(comparison) -> tuple:  # type: ignore[no-untyped-def]
+    return comparison.links, comparison.events, comparison.differences, comparison.highlights
+
+
+def run() -> dict:
+    from distributed import LocalCluster
+
+    from compare.config import Settings
+    from compare.distributed import Cluster, compare_stories_on, compare_task
+
+    items = stories()
+    settings = Settings(model="minilm", formats=("json",))
+    compare_stories_on(map, items[:1], settings)  # load the model in this process
+    start = time.perf_counter()
+    local = compare_stories_on(map, items, settings)
+    result: dict = {"stories": len(items), "in_process_s": time.perf_counter() - start}
+    for workers in (1, 2):
+        with (LocalCluster(n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=None,
+                           silence_logs=40) as lc, Cluster(lc.scheduler_address) as cluster):
+            cluster.client.run(compare_task, items[0], settings)  # every worker loads the model once
+            start = time.perf_counter()
+            remote = compare_stories_on(cluster.map, items, settings)
+            result[f"workers_{workers}_s"] = time.perf_counter() - start
+            result[f"workers_{workers}_identical"] = [_key(c) for c in remote] == [_key(c) for c in local]
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
