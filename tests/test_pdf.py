@@ -16,6 +16,7 @@ import pytest
 from compare import report
 
 STORY = Path(__file__).resolve().parent / "fixtures" / "bridge-story"
+pytestmark = pytest.mark.slow  # builds a real comparison and renders PDFs
 
 
 @pytest.fixture(scope="module")

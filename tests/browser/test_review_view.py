@@ -10,7 +10,7 @@ import pytest
 
 from compare.model import DifferenceType
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def visible_events(page: Any) -> list[str]:
