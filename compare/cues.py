@@ -949,8 +949,9 @@ def _np_before(text: str, pos: int) -> tuple[int, str] | None:
             first_word = phrase.split(" ", 1)[0].lower()
             if first_word.endswith("ing") or first_word in ("who", "interviewed", "speaking", "quoting", "citing"):
                 return prev  # the aside is dropped
-            if prev[1][:1].isupper() or prev[1].lower().startswith(("the ", "a ", "an ")):
-                return prev[0], text[prev[0]:pos].strip()
+            proper_name = all(w[:1].isupper() for w in phrase.split())
+            if proper_name and (prev[1][:1].isupper() or prev[1].lower().startswith(("the ", "a ", "an "))):
+                return prev[0], text[prev[0]:pos].strip()  # role, then the person's name
     return start, phrase
 
 
@@ -992,9 +993,11 @@ def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
         subject_end = aux.start() if aux else len(head.rstrip())
         before = _np_before(text, subject_end) if text[:subject_end].strip() else None
         inverted = not text[:subject_end].strip() or text[:subject_end].rstrip()[-1:] in ",”\"’"
-        if inverted and text[:subject_end].rstrip().endswith(",") and before and before[0] == 0 \
-                and len(before[1].split()) <= 8:
-            inverted = False  # "The union's president, Mara Quint, said": the subject is the appositive
+        head_text = text[:subject_end].rstrip()
+        if inverted and head_text.endswith(","):
+            candidate = _np_before(text, len(head_text) - 1)
+            if candidate and candidate[0] == 0 and "," in candidate[1] and len(candidate[1].split()) <= 8:
+                before, inverted = candidate, False  # "The union's president, Mara Quint, said"
         if verb.startswith("quoted"):
             quoted = re.match(r"\s+(.+?)\s+as\s+saying\b", text[m.end():])
             if quoted and before:
