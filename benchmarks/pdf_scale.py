@@ -4,6 +4,8 @@ HTML template and WeasyPrint, each in a fresh process, measuring wall time and p
 The synthetic events look like the demo's: every outlet carries one 20-40 word statement per event (one in
 eight is absent), two typed differences per event with word highlights and a plain-change highlight.
 Ratios are against the 50-event case; linear growth means time and memory ratios near the event ratio.
+Past `compare.report.PDF_FULL_EVENTS` (300) events the PDF lays out that many side by side and summarises the
+rest in one row each, so a 1000-event PDF costs about what a 300-event one does plus a short table.
 
 Run alone: .venv/bin/python benchmarks/pdf_scale.py [--sizes 50,300,1000] [--out report.json]
 """
@@ -99,7 +101,7 @@ def synthetic_comparison(events: int, outlets: int = OUTLETS, seed: int = 7):  #
 
 def measure_one(events: int) -> dict[str, float | int | None]:
     """In this process: build, render HTML, render PDF; report times, pages, bytes and peak RSS."""
-    from compare.report import render_html, render_pdf
+    from compare.report import PDF_FULL_EVENTS, render_html, render_pdf
 
     start = time.perf_counter()
     comparison = synthetic_comparison(events)
@@ -109,7 +111,7 @@ def measure_one(events: int) -> dict[str, float | int | None]:
     pdf = render_pdf(comparison)
     done = time.perf_counter()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"events": events, "outlets": OUTLETS, "build_s": round(built - start, 2),
+    return {"events": events, "outlets": OUTLETS, "full_events": min(events, PDF_FULL_EVENTS), "build_s": round(built - start, 2),
             "html_s": round(html_done - built, 2), "pdf_s": round(done - html_done, 2),
             "pages": _pages(pdf),
             "pdf_mb": round(len(pdf) / 1e6, 2), "html_mb": round(len(html.encode()) / 1e6, 2),

@@ -61,7 +61,8 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
         "created": meta.get("created"),
         "story": {"id": comparison.story_id, "title": comparison.title,
                   "description": comparison.description},
-        "settings": {k: meta.get(k) for k in ("model", "model_spec", "threshold", "scorer", "languages")},
+        "settings": {k: meta.get(k)
+                     for k in ("model", "model_spec", "threshold", "scorer", "calibration", "languages")},
         "documents": [
             {
                 "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url,
@@ -131,6 +132,7 @@ TYPE_MARKERS: dict[DifferenceType, str] = {
     DifferenceType.WORDING: "W",
 }
 DEFAULT_COLUMNS = 4  # with more outlets than this the reader picks which are columns
+PDF_FULL_EVENTS = 300  # beyond this a PDF summarises the events with the fewest conflicts (memory)
 PAGE_LINES = 38  # an event taller than this cannot be kept on one page: let it break rather than leave a gap
 
 
@@ -161,9 +163,17 @@ def safe_url(url: str | None) -> str | None:
     """Only http(s) links are clickable; anything else is shown as text."""
     if not url:
         return None
-    parsed = urlparse(url.strip())
+    url = url.strip()
+    # Whitespace, quotes, angle brackets, backslashes and control characters never appear in a real
+    # (percent-encoded) URL; a "link" carrying them is shown as text. urlparse raises on e.g. "http://[".
+    if any(ch.isspace() or not ch.isprintable() or ch in "\"'<>`\\" for ch in url):
+        return None
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        return None
     if parsed.scheme in ("http", "https") and parsed.netloc:
-        return url.strip()
+        return url
     return None
 
 
@@ -388,9 +398,29 @@ def _environment(path: str):  # type: ignore[no-untyped-def]
 
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html", "j2"],
                       default_for_string=True, default=True), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
     env.filters["tojson_safe"] = _json_for_script
     return env
+
+
+# Explicit bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI). In article
+# text, outlet names or titles they can reorder what a reader sees ("Trojan Source"), even beyond the
+# field that carries them (e.g. swap the figures in a difference's explanation). The report shows them
+# as visible code points instead; the JSON keeps the exact text.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def show_bidi_controls(text: str) -> str:
+    return BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
+def _finalize(value: Any) -> Any:
+    """Applied to every `{{ }}` output before escaping; trusted Markup (CSS, JS) passes through."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup) and BIDI_CONTROLS.search(value):
+        return show_bidi_controls(value)
+    return value
 
 
 def _json_for_script(value: Any) -> Any:
@@ -405,10 +435,20 @@ def _asset(name: str) -> str:
     return (templates_dir() / name).read_text("utf-8")
 
 
-def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str = "A4 landscape") -> str:
+def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str = "A4 landscape",
+                max_full_events: int | None = None) -> str:
+    """The review view, or with `for_pdf` the print layout (no script, no controls).
+
+    `max_full_events` (PDF only) keeps side-by-side tables for that many events and lists the rest in a
+    summary: WeasyPrint holds every laid-out page in memory (~3.5 MB per 8-outlet event).
+    """
     env = _environment(str(templates_dir()))
     template = env.get_template("report.html.j2")
     view = view_model(comparison)
+    view["summary_events"] = []
+    view["all_events"] = view["events"]
+    if for_pdf and max_full_events is not None and len(view["events"]) > max_full_events:
+        view["events"], view["summary_events"] = _split_long_tail(view["events"], max_full_events)
     return template.render(
         report=view, for_pdf=for_pdf, page_size=page_size,
         screen_css=_asset("css/screen.css"), print_css=_asset("css/print.css"),
@@ -416,8 +456,21 @@ def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str
     )
 
 
-def render_pdf(comparison: Comparison, *, page_size: str = "A4 landscape") -> bytes:
-    html = render_html(comparison, for_pdf=True, page_size=page_size)
+def _split_long_tail(events: list[dict[str, Any]], keep: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Keep in full the `keep` events with the most conflicting differences (in report order); the rest go
+    to the summary."""
+    def weight(event: dict[str, Any]) -> tuple[int, int]:
+        conflicts = sum(1 for d in event["differences"] if d["type"] != DifferenceType.OMISSION.value)
+        return (-conflicts, -len(event["differences"]))
+
+    ranked = sorted(range(len(events)), key=lambda i: (*weight(events[i]), i))
+    full = set(ranked[:keep])
+    return ([e for i, e in enumerate(events) if i in full], [e for i, e in enumerate(events) if i not in full])
+
+
+def render_pdf(comparison: Comparison, *, page_size: str = "A4 landscape",
+               max_full_events: int | None = PDF_FULL_EVENTS) -> bytes:
+    html = render_html(comparison, for_pdf=True, page_size=page_size, max_full_events=max_full_events)
     return html_to_pdf(html, title=comparison.title)
 
 

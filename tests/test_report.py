@@ -184,3 +184,17 @@ def test_written_reports_are_readable_by_others(tmp_path: Path) -> None:
 @pytest.mark.parametrize("url", ["ftp://x", "file:///etc/passwd", "data:text/html,x", " javascript:x", "//evil"])
 def test_safe_url_refuses_non_http(url: str) -> None:
     assert report.safe_url(url) is None
+
+
+def test_a_very_long_pdf_summarises_the_events_with_fewest_conflicts() -> None:
+    from compare.model import Event
+
+    base = hand_made()
+    events = (*base.events, Event("E2", base.events[0].members, ("a", "b"), 0.7))
+    comparison = Comparison(base.story_id, base.title, base.description, base.documents, base.statements, (),
+                            events, base.differences, base.unique, base.highlights, dict(base.meta))
+    html = report.render_html(comparison, for_pdf=True, max_full_events=1)
+    assert 'id="event-E1"' in html and '<tr id="event-E2">' in html  # E1 has the number conflict
+    assert "1 more events, in brief" in html
+    assert html.count('<tr data-event="') == 2  # the coverage matrix still lists every event
+    assert "in brief" not in report.render_html(comparison)
