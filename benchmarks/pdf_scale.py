@@ -111,7 +111,8 @@ def measure_one(events: int) -> dict[str, float | int | None]:
     pdf = render_pdf(comparison)
     done = time.perf_counter()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"events": events, "outlets": OUTLETS, "full_events": min(events, PDF_FULL_EVENTS), "build_s": round(built - start, 2),
+    return {"events": events, "outlets": OUTLETS, "full_events": min(events, PDF_FULL_EVENTS),
+            "build_s": round(built - start, 2),
             "html_s": round(html_done - built, 2), "pdf_s": round(done - html_done, 2),
             "pages": _pages(pdf),
             "pdf_mb": round(len(pdf) / 1e6, 2), "html_mb": round(len(html.encode()) / 1e6, 2),
