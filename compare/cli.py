@@ -81,9 +81,14 @@ def main() -> None:
     unexpected exception is reported in one line too, with STORYDIFF_DEBUG=1 to see the traceback.
     """
     import os
+    import warnings
 
     from compare.errors import CompareError
 
+    if not sys.warnoptions and not os.environ.get("STORYDIFF_DEBUG"):
+        # Dependency deprecation notices are for developers (run with -W or STORYDIFF_DEBUG=1 to see
+        # them); users get one line per real problem.
+        warnings.simplefilter("ignore", (DeprecationWarning, PendingDeprecationWarning, FutureWarning))
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -48,7 +48,7 @@ def load_story(path: str | Path, *, max_article_bytes: int = DEFAULT_MAX_ARTICLE
     if path.is_file() and path.name == MANIFEST:
         path = path.parent  # `storydiff compare story/story.toml` means the folder
     if path.is_dir():
-        story = load_story_folder(path, max_article_bytes=max_article_bytes)
+        story = load_story_folder(path, max_article_bytes=max_article_bytes, max_documents=max_documents)
     elif not path.is_file():
         raise CorpusError(f"{path}: not a regular file or folder. Pass a story folder or a story JSON file.")
     elif path.suffix.lower() == ".jsonl":
@@ -113,7 +113,8 @@ def check_story(story: Story, *, max_documents: int = DEFAULT_MAX_DOCUMENTS) -> 
 
 # ---------------------------------------------------------------------------------------- folders
 
-def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> Story:
+def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+                      max_documents: int = DEFAULT_MAX_DOCUMENTS) -> Story:
     """A folder with `story.toml` listing its articles; every article must lie inside the folder."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
@@ -127,6 +128,11 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
         raise CorpusError(f"{manifest_path}: no [[articles]] entries. Add one per article file.")
     if not isinstance(articles, list) or not articles:
         raise CorpusError(f"{manifest_path}: 'articles' must be a list of [[articles]] tables, one per file.")
+    if len(articles) > max_documents:  # before reading thousands of files
+        raise CorpusError(
+            f"{manifest_path}: {len(articles)} articles, over the limit of {max_documents}. "
+            "Split the story or raise --max-documents."
+        )
     title = _opt_str(manifest, "title", manifest_path) or folder.name
     description = _opt_str(manifest, "description", manifest_path) or ""
     root = folder.resolve()
@@ -156,7 +162,12 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
         if not isinstance(synthetic, bool):
             raise CorpusError(f"{where} ({rel}): 'synthetic' must be true or false, got {_type_name(synthetic)}.")
         text = read_article(file_path, max_bytes=max_article_bytes)
-        doc_id = _opt_str(entry, "id", manifest_path) or _slug(Path(rel).stem)
+        doc_id = _opt_str(entry, "id", manifest_path)
+        if not doc_id:  # default id from the file name; "a.html" and "a.txt" both listed get distinct ids
+            taken = {d.doc_id for d in documents}
+            doc_id = _slug(Path(rel).stem)
+            if doc_id in taken:
+                doc_id = _slug(Path(rel).name)
         documents.append(Document(
             doc_id=doc_id,
             outlet=_clean(outlet.strip()),
@@ -164,7 +175,7 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
             title=_clean(_opt_str(entry, "title", manifest_path) or ""),
             url=_opt_str(entry, "url", manifest_path),
             published=_opt_date(entry, manifest_path),
-            language=_opt_str(entry, "language", manifest_path),
+            language=_opt_language(entry, manifest_path),
             source_path=str(file_path),
             synthetic=synthetic,
         ))
@@ -356,20 +367,37 @@ def _declared_charset(raw: bytes) -> str | None:
 
 
 def extract_html(html: str, path: Path | str) -> str:
-    """Main text of an HTML page, one paragraph per block, with navigation and boilerplate dropped."""
+    """Main text of an HTML page, one paragraph per block, with navigation and boilerplate dropped.
+
+    Goes through trafilatura's element tree rather than its text output: the text output runs
+    `html.unescape` over already-decoded text, so an article that says "&lt;b&gt;" would come out as
+    "<b>" (and "&#106;avascript" as "javascript"). Escaping "&" first makes that last step a no-op.
+    """
     import trafilatura
+    from trafilatura.xml import xmltotxt
 
     try:
-        text = trafilatura.extract(
-            html, output_format="txt", include_comments=False, include_tables=False,
-            include_images=False, include_links=False, favor_precision=True, deduplicate=False,
+        document = trafilatura.bare_extraction(
+            html, include_comments=False, include_tables=False, include_images=False, include_links=False,
+            favor_precision=True, deduplicate=False, with_metadata=False,
         )
+        body = getattr(document, "body", None)
+        text = ""
+        if body is not None:
+            for element in body.iter():
+                if element.text:
+                    element.text = element.text.replace("&", "&amp;")
+                if element.tail:
+                    element.tail = element.tail.replace("&", "&amp;")
+            text = xmltotxt(body, include_formatting=False)
+    except RecursionError as exc:
+        raise CorpusError(f"{path}: HTML nested too deeply to extract text. Save the article as text.") from exc
     except Exception as exc:  # trafilatura raises many internal types on broken markup
         raise CorpusError(f"{path}: cannot extract text from this HTML ({type(exc).__name__}).") from exc
     if not text or not text.strip():
         text = _fallback_html_text(html)
     if not text.strip():
-        raise CorpusError(f"{path}: no article text found in this HTML page.")
+        raise CorpusError(f"{path}: no article text found in this HTML page. Check it is the article itself.")
     # trafilatura puts one block per line; make paragraphs explicit for the segmenter.
     return "\n\n".join(line.strip() for line in text.splitlines() if line.strip())
 
@@ -515,7 +543,7 @@ def story_from_json(data: Any, *, source: str) -> Story:
             title=_json_str(entry, "title", where) or "",
             url=_json_str(entry, "url", where),
             published=_json_str(entry, "published", where),
-            language=_json_str(entry, "language", where),
+            language=_check_language(_json_str(entry, "language", where), where),
             sentences=sentences,
         ))
     story_id = data.get("id")
@@ -567,6 +595,22 @@ def _opt_str(table: dict[str, Any], key: str, path: Path) -> str | None:
     return _clean(value)
 
 
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+
+
+def _opt_language(entry: dict[str, Any], path: Path) -> str | None:
+    return _check_language(_opt_str(entry, "language", path), str(path))
+
+
+def _check_language(value: str | None, where: str) -> str | None:
+    """A BCP 47-style tag ('en', 'uk', 'pt-BR'): it becomes an HTML lang attribute and picks the segmenter."""
+    if value is None or value == "":
+        return None
+    if not _LANGUAGE.match(value):
+        raise CorpusError(f"{where}: 'language' = {value[:40]!r} is not a language code. Use e.g. 'en', 'ru', 'uk'.")
+    return value
+
+
 def _opt_date(entry: dict[str, Any], path: Path) -> str | None:
     value = entry.get("published")
     if value is None:
@@ -592,7 +636,10 @@ def _slug(name: str) -> str:
 
 
 def _looks_like_html(text: str) -> bool:
+    """A text file is treated as HTML only when it starts like a page, never for prose quoting tags."""
     head = text[:2048].lstrip().lower()
+    if not head.startswith("<"):
+        return False
     return head.startswith(("<!doctype html", "<html")) or ("<body" in head and "</" in head)
 
 
