@@ -291,10 +291,6 @@ def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Dif
                         + ".")]
 
 
-_LOCATIVE = re.compile(r"\b(?:in|at|near|outside|inside|from|into|on|around|across|towards?|off|of|over|along|"
-                       r"through|beyond|east|west|north|south|central|downtown)\s+(?:the\s+)?$", re.IGNORECASE)
-
-
 def _mentioned_elsewhere(cue: Cue, statement: Statement, sides: Sides) -> bool:
     """Whether the other outlets' statements name the same thing, in any spelling or role."""
     key = _key(cue)
@@ -315,16 +311,38 @@ def _countries() -> set[str]:
     return {name_key(n) for n in country_names()} | {name_key("Russia"), name_key("Ukraine")}
 
 
+def _names_in(statements: Sequence[Statement]) -> tuple[set[str], str]:
+    keys = {_key(c) for s in statements for c in s.cues if c.type in (CueType.PLACE, CueType.ENTITY)}
+    return keys, " ".join(name_key(s.text) for s in statements)
+
+
 def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
-    """Different places for the same event, each named as where something happened ("in X", "near Y");
-    countries and places the other outlets also mention are context, not a conflict."""
+    """Different places for the same event: per pair of outlets, each names a place the other does not
+    mention at all (in any spelling or script). Countries and datelines are context, not a conflict."""
     countries = _countries()
+    places = {d: [(s, c) for s, c in _cues(st, CueType.PLACE)
+                  if _key(c) not in countries and not (c.text.isupper() and c.start == 0)]
+              for d, st in sides.items()}
+    mentioned = {d: _names_in(st) for d, st in sides.items()}
 
-    def keep(statement: Statement, cue: Cue) -> bool:
-        return (_key(cue) not in countries and bool(_LOCATIVE.search(statement.text[:cue.start]))
-                and not _mentioned_elsewhere(cue, statement, sides))
+    def unshared(a: str, b: str) -> list[tuple[Statement, Cue]]:
+        keys, text = mentioned[b]
+        return [(s, c) for s, c in places[a] if _key(c) not in keys and _key(c) not in text]
 
-    return _conflict(sides, CueType.PLACE, DifferenceType.PLACE, event, outlets, _key, "places", keep)
+    docs = sorted(d for d in places if places[d])
+    involved: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
+    for i, a in enumerate(docs):
+        for b in docs[i + 1:]:
+            only_a, only_b = unshared(a, b), unshared(b, a)
+            if only_a and only_b:
+                for doc, own in ((a, only_a), (b, only_b)):
+                    involved[doc] += [x for x in own if x not in involved[doc]]
+    if not involved:
+        return []
+    evidence = [_evidence(s, c) for d in sorted(involved) for s, c in involved[d]]
+    parts = [f"{outlets[d]}: {_quoted(involved[d])}" for d in sorted(involved)]
+    return [_difference(DifferenceType.PLACE, event, sorted(involved), evidence,
+                        "places differ — " + "; ".join(parts) + ".")]
 
 
 def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:

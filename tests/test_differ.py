@@ -164,9 +164,11 @@ def test_type_score_ratios_on_a_tiny_case() -> None:
 
 # ---------------------------------------------------------------------------------- demo gold
 
-GOLD_FLOORS = {  # differ on the gold alignment; measured values in docs/cues.md, floors a little below
-    "omission": (0.85, 0.95), "number": (0.95, 0.95), "date": (0.8, 0.7), "hedging": (0.65, 0.75),
-    "negation": (0.85, 0.8), "wording": (0.75, 0.75), "attribution": (0.6, 0.9),
+# Differ on the gold alignment: (precision, recall) floors a little below the values measured in docs/cues.md
+# (the gold files are still growing, so the floors leave some room).
+GOLD_FLOORS = {
+    "omission": (0.8, 0.95), "number": (0.95, 0.95), "date": (0.8, 0.7), "hedging": (0.65, 0.75),
+    "negation": (0.7, 0.8), "wording": (0.65, 0.75), "attribution": (0.55, 0.85),
 }
 
 
