@@ -21,8 +21,9 @@ Alignment errors (the aligner, `compare/align.py`, is owned separately) are coun
 gold difference is an alignment miss when its statements are not in one predicted event (for omission:
 when the carrying statements are not linked, or a missing outlet's statement was linked in); a false
 positive is an alignment error when its evidence joins statements from different gold events or its
-event contains a statement the gold puts in another event. Scores are given both overall and with
-alignment errors excluded ("differ only").
+event contains a statement the gold puts in another event; a miss is also an alignment miss when the
+predicted event holding its statements also holds statements of other gold events (over-merging).
+Scores are given both overall and with alignment errors excluded ("differ only").
 """
 
 from __future__ import annotations
@@ -195,6 +196,10 @@ def score_story(story_dir: Path, comparison: Comparison) -> StoryResult:
             alignment = event_id is None or any(m.doc_id in gold.missing for m in members.get(event_id, ()))
         else:
             alignment = len(aligned_events) != 1 or None in aligned_events
+        if not alignment:
+            # Over-merged: the predicted event also holds statements the gold puts in other events.
+            (event_id,) = aligned_events
+            alignment = any(m in event_of and event_of[m] != gold.event for m in members.get(event_id or "", ()))
         if alignment:
             score.missed_alignment += 1
         cause = "alignment" if alignment else "differ"
