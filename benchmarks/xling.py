@@ -1,36 +1,31 @@
 """Cross-language alignment and embedding throughput, per backend, in one run.
 
-    .venv/bin/python benchmarks/xling.py            # measure (numbers for docs/multilingual.md)
-    .venv/bin/python benchmarks/xling.py --fit      # refit compare/data/calibration.json first
+    .venv/bin/python benchmarks/xling.py [--json results.json]
 
 Reads `../shared/eval/xling_dev.jsonl` (EN/RU/UK translations, shuffled) and
 `../shared/eval/ecbplus_topics_dev.jsonl` (English ECB+). For each backend it reports, per language
 pair, precision@1 (the top-scoring sentence of the other document is the gold translation) and pair
-F1 of the links the aligner makes at its default threshold; English ECB+ pair F1 and AP with
-`--model auto` and with the English default; and sentences/s. Everything goes through the same
-code as `storydiff compare` (segment_documents -> EmbeddingCache -> align).
-
---fit: per backend, a logistic calibration of link probability on [cosine, mutual-best], for
-document pairs in different languages (fitted on xling) and in one language (ECB+), with
-story-level cross-validation (held-out F1 printed), written to compare/data/calibration.json.
+P/R/F1 of the links the aligner makes at its default threshold; English ECB+ pair F1 and AP with
+`--model auto` and with the English default; sentences/s of each backend on the same machine in the
+same run; and RU/UK sentence segmentation (razdel + abbreviation merge vs pysbd) on the labelled
+articles in tests/data. Everything goes through the code `storydiff compare` runs (segment_documents
+-> EmbeddingCache -> align with the backend's own scorer section, compare/data/aligner.json).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare import multilingual  # noqa: E402
 from compare.align import all_pair_scores, default_weights, link_statements  # noqa: E402
 from compare.embed import BACKEND_NAMES, EmbeddingCache, default_cache_path, get_embedder, resolve_backend  # noqa: E402
 from compare.model import Document, StatementRef  # noqa: E402
@@ -39,7 +34,6 @@ from compare.pipeline import document_language, segment_documents  # noqa: E402
 EVAL = ROOT.parent / "shared" / "eval"
 BACKENDS = ("minilm", "use", "e5")
 PAIRS = ("en-ru", "en-uk", "ru-uk")
-CALIBRATION = ROOT / "compare" / "data" / "calibration.json"
 
 
 def load(name: str) -> list[dict]:
@@ -84,42 +78,28 @@ def throughput(backend: str, texts: list[str]) -> float:
 
 
 def pair_name(statements_by_doc: dict, a: str, b: str) -> str:
-    la = multilingual.document_language(statements_by_doc[a])
-    lb = multilingual.document_language(statements_by_doc[b])
-    return "-".join(sorted((la, lb)))
+    """'en-ru' etc.: the majority statement language of each of the two documents, sorted."""
+    def language(doc_id: str) -> str:
+        langs = [s.language for s in statements_by_doc[doc_id]]
+        return max(sorted(set(langs)), key=langs.count)
+
+    return "-".join(sorted((language(a), language(b))))
 
 
-def evaluate_xling(prepared, backend: str, cache: EmbeddingCache, *, calibrated: bool = False
-                   ) -> dict[str, dict[str, float]]:
-    """Per language pair P@1 and pair P/R/F1. Default: the aligner exactly as `storydiff compare` runs
-    it (its scorer for this backend, its threshold). calibrated=True: every cross-language document
-    pair scored by multilingual.calibrated_scores (cosine + mutual-best, compare/data/calibration.json)."""
+def evaluate_xling(prepared, backend: str, cache: EmbeddingCache) -> dict[str, dict[str, float]]:
+    """Per language pair P@1 and pair P/R/F1, with the aligner exactly as `storydiff compare` runs it
+    (the scorer section for this backend, its threshold)."""
     embedder = get_embedder(backend)
     weights = default_weights(embedder.name)
-    calibration = multilingual.calibration_for(embedder.name, "cross")
     counts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for docs, statements, gold in prepared:
         vectors = cache.encode(embedder, [s.text for s in statements])
         by_doc: dict[str, list] = defaultdict(list)
-        pos_of = {}
-        for pos, s in enumerate(statements):
+        for s in statements:
             by_doc[s.doc_id].append(s)
-            pos_of[s.ref] = pos
-        if calibrated and calibration is not None:
-            scores = {}
-            for a_pos, da in enumerate(docs):
-                for db in docs[a_pos + 1:]:
-                    left, right = by_doc[da.doc_id], by_doc[db.doc_id]
-                    cos = vectors[[pos_of[s.ref] for s in left]] @ vectors[[pos_of[s.ref] for s in right]].T
-                    p = multilingual.calibrated_scores(cos, calibration)
-                    for i, sl in enumerate(left):
-                        for j, sr in enumerate(right):
-                            scores[(sl.ref, sr.ref)] = float(p[i, j])
-            predicted = {(min(a, b), max(a, b)) for (a, b), v in scores.items() if v >= calibration["threshold"]}
-        else:
-            links = link_statements(statements, vectors, weights=weights)
-            scores = all_pair_scores(statements, vectors, weights=weights)
-            predicted = {(min(lk.a, lk.b), max(lk.a, lk.b)) for lk in links}
+        links = link_statements(statements, vectors, weights=weights)
+        scores = all_pair_scores(statements, vectors, weights=weights)
+        predicted = {(min(lk.a, lk.b), max(lk.a, lk.b)) for lk in links}
         for a_pos, da in enumerate(docs):
             for db in docs[a_pos + 1:]:
                 name = pair_name(by_doc, da.doc_id, db.doc_id)
@@ -177,104 +157,67 @@ def evaluate_ecb(prepared, spec: str, cache: EmbeddingCache) -> dict[str, float 
             "f1": 2 * p * r / (p + r) if p + r else 0.0, "ap": ap / max(1, ngold)}
 
 
-# ------------------------------------------------------------------------------------ calibration
+# ----------------------------------------------------------------------------------- segmentation
 
-def pair_matrices(prepared, backend: str, cache: EmbeddingCache, *, cross: bool):
-    """(story index, cosine matrix, gold matrix) per document pair of the wanted kind."""
-    embedder = get_embedder(backend)
-    out = []
-    for n, (_docs, statements, gold) in enumerate(prepared):
-        vectors = cache.encode(embedder, [s.text for s in statements])
-        rows = defaultdict(list)
-        for pos, s in enumerate(statements):
-            rows[s.doc_id].append(pos)
-        ids = sorted(rows)
-        for i, a in enumerate(ids):
-            for b in ids[i + 1:]:
-                left = [statements[k] for k in rows[a]]
-                right = [statements[k] for k in rows[b]]
-                is_cross = multilingual.document_language(left) != multilingual.document_language(right)
-                if is_cross != cross:
-                    continue
-                cosine = vectors[rows[a]] @ vectors[rows[b]].T
-                g = np.zeros(cosine.shape, dtype=bool)
-                for x, sl in enumerate(left):
-                    for y, sr in enumerate(right):
-                        g[x, y] = (min(sl.ref, sr.ref), max(sl.ref, sr.ref)) in gold
-                out.append((n, cosine, g))
+def segmentation() -> dict[str, dict[str, float]]:
+    """Exact-sentence recall/precision of razdel (+ merge, what storydiff uses) and pysbd on RU/UK."""
+    from razdel import sentenize
+
+    from compare.segment import _pysbd, paragraph_spans, sentence_spans
+
+    data: dict[str, list[str]] = {}
+    lang = ""
+    for line in (ROOT / "tests" / "data" / "segment_ru_uk.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            lang = line[1:]
+            data[lang] = []
+        else:
+            data[lang].append(line)
+    out = {}
+    for lang, lines in data.items():
+        text = "\n\n".join(" ".join(p.split("\n")) for p in "\n".join(lines).split("\n\n"))
+        gold = [line for line in lines if line]
+        found = {
+            "storydiff (razdel + merge)": [text[s:e] for s, e in sentence_spans(text, lang)],
+            "razdel": [s.text for ps, pe in paragraph_spans(text) for s in sentenize(text[ps:pe])],
+            "pysbd (ru rules)": [p.strip() for ps, pe in paragraph_spans(text)
+                                 for p in _pysbd("ru").segment(text[ps:pe]) if p.strip()],
+        }
+        for name, sentences in found.items():
+            hits = len(set(sentences) & set(gold))
+            out[f"{lang} {name}"] = {"recall": hits / len(gold), "precision": hits / max(1, len(sentences))}
     return out
-
-
-def fit_section(matrices) -> dict[str, float]:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
-
-    feats = np.concatenate([np.stack([c.ravel(), multilingual.mutual_best(c).ravel()], axis=1)
-                            for _, c, _ in matrices])
-    labels = np.concatenate([g.ravel() for _, _, g in matrices]).astype(int)
-    groups = np.concatenate([np.full(c.size, n) for n, c, _ in matrices])
-    held = np.zeros(len(labels))
-    folds = GroupKFold(n_splits=min(5, len(set(groups))))
-    for train, test in folds.split(feats, labels, groups):
-        model = LogisticRegression(C=100.0, max_iter=1000).fit(feats[train], labels[train])
-        held[test] = model.predict_proba(feats[test])[:, 1]
-    pred = held >= 0.5
-    tp = int((pred & (labels == 1)).sum())
-    p = tp / max(1, pred.sum())
-    r = tp / max(1, labels.sum())
-    model = LogisticRegression(C=100.0, max_iter=1000).fit(feats, labels)
-    return {"bias": round(float(model.intercept_[0]), 4), "cosine": round(float(model.coef_[0][0]), 4),
-            "mutual": round(float(model.coef_[0][1]), 4), "threshold": 0.5,
-            "cv_f1": round(2 * p * r / (p + r) if p + r else 0.0, 4), "pairs": len(labels),
-            "positives": int(labels.sum())}
-
-
-def fit(xling, ecb, cache: EmbeddingCache) -> None:
-    data = {"version": f"calibration-{datetime.now(UTC):%Y%m%d}",
-            "notes": "p = sigmoid(bias + cosine*cos + mutual*mutual_best(cos)) per document pair; 'cross' "
-                     "fitted on xling_dev (documents in different languages), 'same' on ECB+ topics dev; "
-                     "cv_f1 = held-out F1 at 0.5 with 5-fold story-level cross-validation. "
-                     "Refit: benchmarks/xling.py --fit.",
-            "backends": {}}
-    for backend in BACKENDS:
-        name = BACKEND_NAMES[backend]
-        cross = fit_section(pair_matrices(xling, backend, cache, cross=True))
-        same = fit_section(pair_matrices(ecb, backend, cache, cross=False))
-        data["backends"][name] = {"cross": cross, "same": same}
-        print(f"fit {backend}: cross cv F1 {cross['cv_f1']:.3f}, same cv F1 {same['cv_f1']:.3f}", flush=True)
-    CALIBRATION.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    multilingual.calibrations.cache_clear()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fit", action="store_true", help="refit compare/data/calibration.json first")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     xling = prepare(load("xling_dev.jsonl"))
     ecb = prepare(load("ecbplus_topics_dev.jsonl"))
     cache = EmbeddingCache(default_cache_path())  # every sentence embedded once per backend, across runs
-    if args.fit:
-        fit(xling, ecb, cache)
     texts = [s.text for _, statements, _ in xling for s in statements]
-    results: dict = {"backends": {},
-                     "calibration": multilingual.calibrations().get("version")}
+    results: dict = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+                     "load_average": os.getloadavg()[0], "sentences_timed": len(texts), "backends": {}}
     for backend in BACKENDS:
         speed = throughput(backend, texts)
-        entry = {"name": BACKEND_NAMES[backend], "sentences_per_s": speed,
-                 "scorer": default_weights(BACKEND_NAMES[backend]).version}
-        for mode in ("aligner", "calibrated"):
-            pairs = evaluate_xling(xling, backend, cache, calibrated=mode == "calibrated")
-            entry[mode] = pairs
-            row = " | ".join(f"{p}: P@1 {pairs[p]['p_at_1']:.3f} F1 {pairs[p]['f1']:.3f}" for p in PAIRS if p in pairs)
-            print(f"{backend:7s} {mode:10s} {speed:7.1f} sent/s | {row}", flush=True)
-        results["backends"][backend] = entry
+        pairs = evaluate_xling(xling, backend, cache)
+        results["backends"][backend] = {"name": BACKEND_NAMES[backend], "sentences_per_s": speed,
+                                        "scorer": default_weights(BACKEND_NAMES[backend]).version, "pairs": pairs}
+        row = " | ".join(f"{p}: P@1 {pairs[p]['p_at_1']:.3f} F1 {pairs[p]['f1']:.3f}" for p in PAIRS if p in pairs)
+        print(f"{backend:7s} {speed:7.1f} sent/s | {row}", flush=True)
     for spec in ("minilm", "auto"):
         ecb_result = evaluate_ecb(ecb, spec, cache)
         results[f"ecb_{spec}"] = ecb_result
         print(f"ECB+ --model {spec} ({ecb_result['model']}): P {ecb_result['precision']:.3f} "
               f"R {ecb_result['recall']:.3f} F1 {ecb_result['f1']:.3f} AP {ecb_result['ap']:.3f}", flush=True)
     results["auto_for_ru_uk_en"] = resolve_backend("auto", languages=["en", "ru", "uk"])
+    results["segmentation"] = segmentation()
+    for name, value in results["segmentation"].items():
+        print(f"segmentation {name}: recall {value['recall']:.2f} precision {value['precision']:.2f}")
+    print(f"load average during run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

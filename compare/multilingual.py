@@ -1,4 +1,4 @@
-"""Russian and Ukrainian cues that compare equal with English ones, and cross-language alignment helpers.
+"""Russian and Ukrainian cues that compare equal with English ones.
 
 The generic detector in `cues.py` already reads hedges, negations, attribution verbs and loaded
 terms from `lexicons/ru.toml` and `lexicons/uk.toml`. What needs code lives here: numbers with
@@ -7,12 +7,14 @@ qualifiers and number words ("более 80%", "понад вісімдесят 
 "Kupyansk"), and attribution sources mapped to one canonical name. Values use the same shapes as
 the English cues (unit "%", weekday "Friday", ISO dates), so the differ compares them unchanged.
 
-`localise_cues` is the one hook `cues.detect_cues` calls for non-English statements.
+`localise_cues` is the one hook `cues.detect_cues` calls for non-English statements;
+`statement_language` is what segmentation uses to mark a sentence quoted in another language.
+Cross-language *alignment* needs nothing here: the aligner's scorer for each multilingual backend is
+fitted on the cross-language dev data too (see docs/multilingual.md).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -21,8 +23,6 @@ from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-
-import numpy as np
 
 from compare.model import Cue, CueType
 
@@ -611,104 +611,3 @@ def _langid(text: str, langs: tuple[str, ...]) -> str | None:
         return str(_identifier(langs).classify(text)[0])
     except Exception:  # detection is a refinement; never fail a comparison over it
         return None
-
-
-# ------------------------------------------------------------------- cross-language alignment
-
-def mutual_best(score: np.ndarray) -> np.ndarray:
-    """1.0 where a pair is the best match of its row AND of its column (one-to-one), else 0.0.
-
-    On translations and close paraphrase across languages nearly every true pair is mutual-best,
-    while wrong nearest neighbours rarely are: with this as a condition, one threshold works for
-    every language pair (see docs/multilingual.md).
-    """
-    if score.size == 0:
-        return np.zeros_like(score, dtype=np.float32)
-    row_best = score >= score.max(axis=1, keepdims=True)
-    col_best = score >= score.max(axis=0, keepdims=True)
-    return (row_best & col_best).astype(np.float32)
-
-
-def one_to_one(score: np.ndarray) -> np.ndarray:
-    """1.0 on the maximum-weight one-to-one assignment of a document pair (Hungarian), else 0.0."""
-    out = np.zeros_like(score, dtype=np.float32)
-    if score.size == 0:
-        return out
-    from scipy.optimize import linear_sum_assignment
-
-    rows, cols = linear_sum_assignment(-score)
-    out[rows, cols] = 1.0
-    return out
-
-
-@lru_cache(maxsize=1)
-def calibrations() -> dict[str, Any]:
-    """Per-backend link calibration (compare/data/calibration.json, written by benchmarks/xling.py --fit)."""
-    try:
-        text = resources.files("compare.data").joinpath("calibration.json").read_text("utf-8")
-    except (FileNotFoundError, OSError):
-        return {}
-    return dict(json.loads(text))
-
-
-def calibration_for(model: str | None, kind: str = "cross") -> dict[str, Any] | None:
-    """The fitted calibration of one backend (by Embedder.name) for `kind` "cross" (documents in
-    different languages) or "same"; None when that backend was never fitted."""
-    if not model:
-        return None
-    entry = calibrations().get("backends", {}).get(model, {})
-    section = entry.get(kind)
-    return dict(section) if isinstance(section, dict) else None
-
-
-def calibrated_scores(cosine: np.ndarray, calibration: dict[str, Any]) -> np.ndarray:
-    """Link probability of every pair of one document pair: logistic on cosine and mutual-best.
-
-    p = sigmoid(bias + w_cosine * cosine + w_mutual * mutual_best(cosine))
-    """
-    cosine = np.asarray(cosine, dtype=np.float32)
-    z = (calibration["bias"] + calibration["cosine"] * cosine
-         + calibration.get("mutual", 0.0) * mutual_best(cosine))
-    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
-
-
-def document_language(statements: Sequence[Any]) -> str:
-    """The majority language of a document's statements."""
-    counts: dict[str, int] = {}
-    for s in statements:
-        counts[s.language] = counts.get(s.language, 0) + 1
-    return max(sorted(counts), key=lambda k: counts[k]) if counts else "en"
-
-
-def cross_language_scores(left: Sequence[Any], right: Sequence[Any], cosine: np.ndarray,
-                          model: str | None) -> np.ndarray | None:
-    """Calibrated link scores for a document pair in two different languages, or None when the
-    pair shares a language or the backend has no cross-language calibration (then the aligner's
-    own scorer applies). Lexical features (rapidfuzz, shared names) say little across scripts, so
-    across languages the score rests on the embedding and on one-to-one (mutual-best) matching."""
-    if not left or not right or document_language(left) == document_language(right):
-        return None
-    calibration = calibration_for(model, "cross")
-    if calibration is None:
-        return None
-    return calibrated_scores(cosine, calibration)
-
-
-ENGLISH_SCORER_MODEL = "sentence-transformers/all-MiniLM-L6-v2"  # what compare/data/aligner.json is tuned for
-
-
-def calibrated_pair_scores(left: Sequence[Any], right: Sequence[Any], cosine: np.ndarray,
-                           model: str | None) -> np.ndarray | None:
-    """Scores for one document pair that replace the aligner's own, or None to keep them.
-
-    Documents in different languages: the backend's "cross" calibration. Documents in one language
-    with a backend other than the one aligner.json was tuned for (e5 cosines sit near 0.8 even for
-    unrelated sentences): its "same" calibration, until the aligner has a fitted scorer per backend.
-    """
-    cross = cross_language_scores(left, right, cosine, model)
-    if cross is not None or not left or not right or model in (None, ENGLISH_SCORER_MODEL):
-        return cross
-    if document_language(left) != document_language(right):
-        return None
-    calibration = calibration_for(model, "same")
-    return None if calibration is None else calibrated_scores(cosine, calibration)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pytest
 
 from compare import multilingual
@@ -154,19 +153,3 @@ def test_a_sentence_in_another_language_gets_its_own_language() -> None:
     assert multilingual.statement_language("Генштаб ЗСУ спростував заяви про захоплення міста.", "ru") == "uk"
     assert multilingual.statement_language("The General Staff denied the claim on Friday.", "uk") == "en"
     assert multilingual.statement_language("Kupiansk", "ru") == "ru"  # too short to switch
-
-
-def test_mutual_best_keeps_only_pairs_best_both_ways() -> None:
-    score = np.array([[0.9, 0.8], [0.85, 0.2]])
-    assert multilingual.mutual_best(score).tolist() == [[1.0, 0.0], [0.0, 0.0]]
-    assert multilingual.one_to_one(score).tolist() == [[0.0, 1.0], [1.0, 0.0]]
-
-
-def test_cross_language_calibration_is_a_probability_that_rewards_mutual_best() -> None:
-    calibration = multilingual.calibration_for("use-multilingual-v3", "cross")
-    if calibration is None:
-        pytest.skip("no calibration.json yet (benchmarks/xling.py --fit writes it)")
-    cosine = np.array([[0.7, 0.5], [0.5, 0.45]], dtype=np.float32)
-    p = multilingual.calibrated_scores(cosine, calibration)
-    assert ((p >= 0) & (p <= 1)).all()
-    assert p[0, 0] > 0.5 > p[0, 1]
