@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 OUTLETS = (2, 4, 8, 16, 32)
 STATEMENTS = (50, 200)
 DIM = 384
-ALIGN_BUDGET_S = 90.0  # skip (and extrapolate) a size predicted to take longer than this
-REF_BUDGET_S = 12.0
+ALIGN_BUDGET_S = 40.0  # skip (and extrapolate) a size predicted to take longer than this
+REF_BUDGET_S = 6.0
 MEMORY_PASS_MAX_S = 8.0  # tracemalloc slows Python code: trace only sizes that ran faster than this
 
 

@@ -194,7 +194,7 @@ def render(results: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
         p = emb["probe"]
         lines += [
             f"{emb['sentences']} real sentences from the corpora ({emb['tokens']} WordPiece tokens, mean "
-            f"{emb['mean_tokens']:.1f}), encoded directly (no cache), best of 2 after a warm-up. Padding a batch of 64 "
+            f"{emb['mean_tokens']:.1f}), encoded directly (no cache), one pass after a warm-up. Padding a batch of 64 "
             f"to its longest sentence would waste {emb['padding_waste_unsorted']:.0%} of the work in input order, "
             f"{emb['padding_waste_sorted']:.0%} when sorted by length.",
             "",

@@ -34,7 +34,7 @@ R = TypeVar("R")
 
 DEFAULT_RETRIES = 3  # a task that raised is re-run this often before the run fails
 CONNECT_TIMEOUT_S = 20.0
-EMBED_BATCH = 256  # sentences per embedding task: large enough to amortise a round trip
+EMBED_BATCH = 1024  # sentences per embedding task: amortises a round trip; most stories fit in one
 
 
 class ClusterError(CompareError):
@@ -198,19 +198,21 @@ def _encode_batch(spec: str, texts: list[str]) -> np.ndarray:
 
 
 class ClusterEmbedder:
-    """An `Embedder` whose batches run on Dask workers: for one story too large for one machine's time.
+    """An `Embedder` whose batches run on Dask workers, so the coordinator never loads the model.
 
-    It has the local backend's `name`, so the embedding cache (on the coordinator) is shared with local
-    runs; statements already cached never leave the coordinator.
+    It has the local backend's `name`, so the embedding cache (kept by the coordinator) is shared with
+    local runs and statements already cached never leave the coordinator. Texts go in input order, one
+    task per `batch_size` texts: a call of up to `batch_size` texts is exactly the call a local run makes,
+    so its vectors are the local ones bit for bit.
     """
 
-    def __init__(self, spec: str, map_fn: DaskMap, *, batch_size: int = EMBED_BATCH) -> None:
+    def __init__(self, spec: str, map_fn: DaskMap, *, name: str | None = None, batch_size: int = EMBED_BATCH) -> None:
         from compare.embed import BACKENDS, get_embedder
 
         if spec == "auto" or (spec not in BACKENDS and not os.path.isdir(spec)):
             raise ConfigError(f"cluster embedder: {spec!r} must be a backend name or a model folder, not auto.")
         self.spec = spec
-        self.name = get_embedder(spec).name  # no model load: names are static
+        self.name = name or get_embedder(spec).name  # constructing an embedder loads no model
         self.map = map_fn
         self.batch_size = batch_size
 
@@ -218,11 +220,13 @@ class ClusterEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
-        # Batches of similar length pad less; order is restored below.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [[texts[i] for i in order[k:k + self.batch_size]] for k in range(0, len(order), self.batch_size)]
+        batches = [texts[k:k + self.batch_size] for k in range(0, len(texts), self.batch_size)]
         parts = list(self.map(_encode_batch, [self.spec] * len(batches), batches))
-        stacked = np.concatenate(parts).astype(np.float32)
-        out = np.empty_like(stacked)
-        out[order] = stacked
-        return out
+        return np.concatenate(parts).astype(np.float32)
+
+
+def cluster_embedder(embedder: Any, spec: str, map_fn: Callable[..., Any]) -> Any:
+    """`embedder` itself for a local run; with a `DaskMap`, a ClusterEmbedder of the same backend."""
+    if not isinstance(map_fn, DaskMap):
+        return embedder
+    return ClusterEmbedder(spec, map_fn, name=embedder.name)

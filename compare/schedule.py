@@ -58,7 +58,7 @@ GROUP_MODEL = "use"  # grouping thresholds were tuned with this model (benchmark
 # Fault injection for the kill-and-resume tests: the run SIGKILLs itself at the named checkpoint.
 KILL_ENV = "STORYDIFF_KILL_AT"
 
-JOB_KEYS = ("store", "output", "options", "sources")
+JOB_KEYS = ("store", "output", "options", "sources", "cluster")
 SOURCE_KEYS = ("outlet", "feed", "url", "folder", "language")
 SOURCE_KINDS = ("feed", "url", "folder")
 
@@ -119,6 +119,7 @@ class Job:
     output: Path
     options: JobOptions
     sources: tuple[Source, ...]
+    cluster: str | None = None  # Dask scheduler address from [cluster] address (compare.distributed)
 
 
 # ------------------------------------------------------------------------------------- job files
@@ -153,7 +154,10 @@ def load_job(path: str | Path) -> Job:
         if (source.kind, source.location) in seen:
             raise ConfigError(f"{path}: source {source.location} is listed twice. Keep one entry.")
         seen.add((source.kind, source.location))
-    return Job(path=path.resolve(), store=store, output=output, options=options, sources=sources)
+    from compare.distributed import cluster_address
+
+    return Job(path=path.resolve(), store=store, output=output, options=options, sources=sources,
+               cluster=cluster_address(None, data))
 
 
 def _check_keys(table: dict[str, Any], valid: Sequence[str], where: str, what: str) -> None:
@@ -595,7 +599,7 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
         if (latest is not None and latest["input_hash"] == input_hash
                 and all((folder / name).is_file() for name in _expected_files(job.options.formats))):
             continue
-        jobs.append(_prepare(job, store, story, members, versions, input_hash))
+        jobs.append(_prepare(job, store, story, members, versions, input_hash, map_fn))
     settings = Settings(model=job.options.model, threshold=job.options.threshold, formats=job.options.formats,
                         cache_path=None, max_article_bytes=job.options.fetch.max_bytes,
                         page_size=job.options.page_size)
@@ -625,7 +629,7 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
 
 
 def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions: dict[int, list[Any]],
-             input_hash: str) -> StoryJob:
+             input_hash: str, map_fn: Callable[..., Any] = map) -> StoryJob:
     """Documents from the latest versions, statement vectors from the store's embedding table."""
     from compare.embed import EmbeddingCache, get_embedder
     from compare.pipeline import document_language, segment_documents
@@ -648,6 +652,11 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     statements = segment_documents(documents)
     languages = sorted({s.language for s in statements} | {document_language(d) for d in documents})
     embedder = get_embedder(job.options.model, languages=languages)
+    if map_fn is not map:  # on a Dask cluster the embedding batches run on the workers too
+        from compare.distributed import cluster_embedder
+        from compare.embed import resolve_backend
+
+        embedder = cluster_embedder(embedder, resolve_backend(job.options.model, languages=languages), map_fn)
     texts = [s.text for s in statements]
     old_by_version: dict[int, Any] = {}
     for m in members:
@@ -808,7 +817,10 @@ def _job_argument(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.command("run")
 @_job_argument
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def run_command(job_path: Path, quiet: bool) -> None:
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tcp://HOST:8786) to run per-story comparisons and embedding on; "
+                   "overrides [cluster] address in the job file. Default: in-process.")
+def run_command(job_path: Path, quiet: bool, cluster: str | None) -> None:
     """Run a job file once: fetch sources, group articles into stories, compare, publish.
 
     For cron or a systemd timer. Exit codes: 0 all sources fetched; 4 finished but some source failed;
@@ -818,7 +830,15 @@ def run_command(job_path: Path, quiet: bool) -> None:
     stop = _StopFlag()
     stop.install()
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
-    result = run_job(job, should_stop=stop, notify=say)
+    from compare.distributed import Cluster, cluster_address
+
+    address = cluster_address(cluster, None) or job.cluster
+    if address:
+        with Cluster(address) as dask_cluster:
+            say(f"cluster {address}: {dask_cluster.workers()} workers")
+            result = run_job(job, should_stop=stop, notify=say, map_fn=dask_cluster.map)
+    else:
+        result = run_job(job, should_stop=stop, notify=say)
     for error in result.errors:
         click.echo(f"storydiff: source failed: {error['outlet']}: {error['error']}", err=True)
     if not quiet:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -73,6 +75,59 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+JOB = """store = "storydiff.db"
+output = "reports"
+{cluster}
+[options]
+formats = ["html", "json"]
+model = "minilm"
+group_model = "minilm"
+window_hours = 0
+
+[[sources]]
+outlet = "Harbour desk"
+folder = "{root}/corpora/harbor-strike"
+
+[[sources]]
+outlet = "Flood desk"
+folder = "{root}/corpora/river-flood"
+"""
+
+
+def run_job_cli(folder: Path, *args: str, cluster_table: str = "") -> dict:
+    """`storydiff run` on the two demo story folders; the store and reports minus clock times."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "job.toml").write_text(JOB.format(root=ROOT, cluster=cluster_table), "utf-8")
+    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--quiet", str(folder / "job.toml"), *args],
+                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "STORYDIFF_CACHE": ""},
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    stamp = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d| UTC)?")
+    with sqlite3.connect(folder / "storydiff.db") as db:
+        state: dict = {
+            "stories": db.execute("SELECT id, title FROM stories ORDER BY id").fetchall(),
+            "members": db.execute("SELECT story_id, article_id FROM story_members ORDER BY 1, 2").fetchall(),
+            "reports": db.execute("SELECT story_id, input_hash, outlets, counts, files FROM reports "
+                                  "ORDER BY story_id, id").fetchall(),
+        }
+    for path in sorted((folder / "reports").rglob("*")):
+        if path.is_file():
+            text = path.read_text("utf-8")
+            if path.suffix == ".json":
+                data = json.loads(text)
+                data.pop("timings", None)
+                text = json.dumps(data, sort_keys=True)
+            text = re.sub(r"urn:storydiff:[0-9a-f]{16}", "<feed-id>", text)
+            state[str(path.relative_to(folder))] = stamp.sub("<time>", text)
+    assert state["reports"], "the job produced no story report"
+    return state
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_job_cli(tmp_path_factory.mktemp("local"))
+
+
 # ------------------------------------------------------------------------------------ unit facts
 
 def test_comparison_survives_pickling_as_workers_return_it(tiny_story: Path) -> None:
@@ -127,7 +182,8 @@ def _die_once(marker: str, story, run_settings):  # type: ignore[no-untyped-def]
     raise AssertionError("unreachable")
 
 
-def test_local_cluster_of_two_workers_matches_in_process_run(local_outcomes: list[dict], tmp_path: Path) -> None:
+def test_local_cluster_of_two_workers_matches_in_process_run(local_outcomes: list[dict], local_run: dict,
+                                                             tmp_path: Path) -> None:
     from distributed import LocalCluster
 
     _register_by_value()
@@ -144,6 +200,9 @@ def test_local_cluster_of_two_workers_matches_in_process_run(local_outcomes: lis
         assert Path(marker).exists()
         assert [outcome(c) for c in again] == local_outcomes
 
+        # `storydiff run --cluster`: same store rows and report files as the in-process run.
+        assert run_job_cli(tmp_path / "cluster", "--cluster", lc.scheduler_address) == local_run
+
 
 # ------------------------------------------------------------------- dask scheduler / dask worker
 
@@ -155,7 +214,7 @@ def _wait_for_workers(address: str, n: int, deadline: float) -> None:
 
 
 def test_separate_scheduler_and_worker_processes_match_and_survive_a_killed_worker(
-        local_outcomes: list[dict], tmp_path: Path) -> None:
+        local_outcomes: list[dict], local_run: dict, tmp_path: Path) -> None:
     if not DASK.exists():
         pytest.skip(f"{DASK}: the dask command is not installed (pip install 'storydiff[cluster]')")
     port = free_port()
@@ -176,6 +235,9 @@ def test_separate_scheduler_and_worker_processes_match_and_survive_a_killed_work
 
         comparisons = compare_on_cluster(stories(), settings(), address)
         assert [outcome(c) for c in comparisons] == local_outcomes
+        # The job file's [cluster] address, no option: same store and reports as in-process.
+        table = f'\n[cluster]\naddress = "{address}"\n'
+        assert run_job_cli(tmp_path / "cluster", cluster_table=table) == local_run
 
         # Kill one worker process for real (no nanny to restart it) while the run is going on:
         # its tasks move to the survivor and the outcome is the same.
