@@ -277,13 +277,13 @@ def _check_output_dir(outdir: Path) -> None:
     from compare.errors import OutputError
 
     probe = outdir
-    while not probe.exists() and probe != probe.parent:
-        if probe.is_symlink():
-            raise OutputError(f"{outdir}: {probe} is a broken link. Choose another folder with -o.")
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise OutputError(f"{outdir}: {probe} exists and is not a folder. Choose another with -o.")
     try:
+        while not probe.exists() and probe != probe.parent:
+            if probe.is_symlink():
+                raise OutputError(f"{outdir}: {probe} is a broken link. Choose another folder with -o.")
+            probe = probe.parent
+        if probe.exists() and not probe.is_dir():
+            raise OutputError(f"{outdir}: {probe} exists and is not a folder. Choose another with -o.")
         if probe == outdir:
             fd, name = tempfile.mkstemp(prefix=".storydiff-probe-", dir=probe)
             os.close(fd)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -43,8 +44,13 @@ def load_story(path: str | Path, *, max_article_bytes: int = DEFAULT_MAX_ARTICLE
                story_id: str | None = None, max_documents: int = DEFAULT_MAX_DOCUMENTS) -> Story:
     """Load a story folder, story JSON file or JSON Lines file (`story_id` picks a line, else the first)."""
     path = Path(path)
-    if not path.exists():
-        raise CorpusError(f"{path}: no such file or folder. Pass a story folder or a story JSON file.")
+    try:
+        path.stat()
+    except FileNotFoundError as exc:
+        raise CorpusError(f"{path}: no such file or folder. Pass a story folder or a story JSON file.") from exc
+    except OSError as exc:  # name too long, permission denied on a parent, ...
+        raise CorpusError(f"{path}: cannot open ({exc.strerror or exc}). Pass a story folder or a story JSON file.") \
+            from exc
     if path.is_file() and path.name == MANIFEST:
         path = path.parent  # `storydiff compare story/story.toml` means the folder
     if path.is_dir():
@@ -197,11 +203,16 @@ def _article_path(folder: Path, root: Path, rel: str, where: str) -> Path:
             f"{candidate}: outside the story folder (listed in {where.split(': [[')[0]}). "
             "Articles must be files inside the story folder; copy the file there."
         )
-    if resolved.is_dir():
+    try:
+        mode = resolved.stat().st_mode
+    except FileNotFoundError as exc:
+        raise CorpusError(f"{candidate}: article file not found (listed in {where.split(': [[')[0]}).") from exc
+    except OSError as exc:  # e.g. ENAMETOOLONG, which Path.is_dir() does not swallow
+        raise CorpusError(f"{where}: cannot use this path ({exc.strerror or exc}). Name a file in the folder.") \
+            from exc
+    if stat.S_ISDIR(mode):
         raise CorpusError(f"{candidate}: is a folder, not an article file. Name a file in the manifest.")
-    if not resolved.exists():
-        raise CorpusError(f"{candidate}: article file not found (listed in {where.split(': [[')[0]}).")
-    if not resolved.is_file():
+    if not stat.S_ISREG(mode):
         raise CorpusError(f"{candidate}: not a regular file (device, pipe or socket). Name a text or HTML file.")
     return resolved
 

@@ -28,7 +28,7 @@ from compare.corpus import Story, load_story, normalise_text
 from compare.embed import get_embedder
 from compare.model import Comparison, Document
 from compare.pipeline import compare_story
-from compare.report import render_html, to_json, validate_json
+from compare.report import render_html, show_bidi_controls, to_json, validate_json
 from compare.segment import segment, sentence_spans
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +36,7 @@ STORY = ROOT / "corpora" / "harbor-strike"
 EPS = 1e-6
 
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PIPELINE = settings(max_examples=25, deadline=None,
+PIPELINE = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 # Text that stresses offsets: scripts, line endings, NULs, emoji (astral), combining marks, bidi.
@@ -215,11 +215,22 @@ def stories(draw: st.DrawFn) -> Story:
     return Story(draw(FIELD) or "story", draw(FIELD), draw(FIELD), tuple(documents), "hypothesis")
 
 
+@pytest.fixture(scope="module")
+def benign_scripts(embedder: CachingEmbedder) -> int:
+    """How many script elements a report has when nothing hostile is in it."""
+    documents = (Document("a", "A", "The mayor said 12 people were hurt."), Document("b", "B", "Police said 15."))
+    return render_html(compare(Story("s", "T", "", documents, "benign"), embedder)).count("<script")
+
+
+# One generated story serves three properties: the pipeline run is what costs time.
 @pytest.mark.model
 @PIPELINE
 @given(story=stories())
-def test_scores_stay_in_documented_ranges(story: Story, embedder: CachingEmbedder) -> None:
+def test_any_story_keeps_score_ranges_validates_and_renders(story: Story, embedder: CachingEmbedder,
+                                                            benign_scripts: int) -> None:
     comparison = compare(story, embedder)
+
+    # Similarity scores stay in their documented ranges.
     for link in comparison.links:
         assert -EPS <= link.score <= 1 + EPS, link
         assert -1 - EPS <= link.cosine <= 1 + EPS, link
@@ -236,20 +247,12 @@ def test_scores_stay_in_documented_ranges(story: Story, embedder: CachingEmbedde
         for cue in s.cues:
             assert s.text[cue.start:cue.end] == cue.text, (s.text, cue)
 
+    # The JSON report validates against the shipped schema.
+    validate_json(to_json(comparison))
 
-@pytest.mark.model
-@PIPELINE
-@given(story=stories())
-def test_json_report_always_validates_against_the_schema(story: Story, embedder: CachingEmbedder) -> None:
-    validate_json(to_json(compare(story, embedder)))
-
-
-@pytest.mark.model
-@PIPELINE
-@given(story=stories())
-def test_rendering_html_never_raises_on_any_unicode(story: Story, embedder: CachingEmbedder) -> None:
-    page = render_html(compare(story, embedder))
+    # Rendering HTML never raises, whatever Unicode the names, titles and text hold.
+    page = render_html(comparison)
     page.encode("utf-8")  # what gets written; would fail on unpaired surrogates
-    assert page.count("<script") == 1
+    assert page.count("<script") == page.count("</script>") == benign_scripts
     for doc in story.documents:
-        assert str(escape(doc.outlet)) in page
+        assert str(escape(show_bidi_controls(doc.outlet))) in page
