@@ -1,50 +1,121 @@
 """Line up statements about the same event across N documents.
 
-For every pair of documents, each statement pair gets features — embedding cosine, rapidfuzz
-token_set_ratio, and the share of numbers and names the two have in common — which a small logistic
-scorer (weights in `compare/data/aligner.json`) turns into a link score in [0, 1]. A pair becomes a
-link when its score passes the threshold and it is among each side's best matches in that document
-pair; events are the connected groups of links, split again where a group's members are not
-cohesive. Document and sentence order play no part, so reordering input changes nothing.
+Every cross-document statement pair gets features: its embedding cosine (raw and relative to the
+story), rapidfuzz token_set_ratio, shared numbers/dates/names, how it ranks among the pair's other
+candidates, and context — how similar the two *documents* are and whether the two statements have the
+same neighbours in the other outlets. Context matters because real feeds group look-alike stories
+(two earthquakes, two rehab stays): the sentences can read alike while the documents are about
+different events. A logistic scorer fitted on ECB+ dev with story-level cross-validation
+(`benchmarks/fit_scorer.py`; weights per embedding backend in `compare/data/aligner.json`) turns the
+features into a link probability in [0, 1]; a pair is a link when it reaches the threshold.
+
+Events are built by average-linkage clustering over link scores, so a chain of weak links cannot
+glue two events into one. Nothing depends on the order of documents or sentences; ties are broken
+by content. The similarity work is blocked per document pair and fuzzy matching runs only on pairs
+that can still reach the threshold, so memory grows with the links kept, not with all pairs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
+from compare.errors import ConfigError
 from compare.model import CueType, Event, Link, Statement, StatementRef
 
 ANCHOR_TYPES = (CueType.NUMBER, CueType.PLACE, CueType.ENTITY, CueType.DATE)
+FALLBACK_BACKEND = "default"
+
+# Every feature the scorer may use; a backend section names the ones it weighs.
+FEATURES = (
+    "cosine",  # embedding cosine of the two statements, [-1, 1]
+    "cosine_z",  # cosine standardised over the story's cross-document pairs
+    "fuzzy",  # rapidfuzz token_set_ratio / 100
+    "overlap",  # Jaccard of normalised numbers/dates/names
+    "margin",  # mean gap to each side's best match in the other document (0 = best on both sides)
+    "mutual",  # 1 when the pair is each side's best match in this document pair
+    "profile",  # correlation of the two statements' best-match cosines to the *other* documents
+    "doc_cosine",  # cosine of the two documents' mean vectors
+    "doc_match",  # mean best-match cosine between the two documents' statements
+    "doc_rel",  # doc_match minus each document's typical doc_match to the rest of the story
+    "doc_profile",  # correlation of the two documents' doc_match rows over the other documents
+    "doc_overlap",  # Jaccard of the two documents' numbers/dates/names
+    "tfidf",  # TF-IDF cosine of the two statements (IDF over the story's statements)
+    "doc_tfidf",  # TF-IDF cosine of the two documents as wholes
+    "doc_tfidf_profile",  # correlation of the two documents' doc_tfidf rows over the other documents
+    "doc_mds",  # cosine of the two documents in a 2-d classical-MDS map of doc_match (who groups with whom)
+    "doc_tfidf_mds",  # the same over doc_tfidf
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ScorerWeights:
-    """Logistic link scorer: score = sigmoid(bias + sum(w * feature))."""
+    """Logistic link scorer for one embedding backend: score = sigmoid(bias + sum(coef * feature))."""
 
+    features: tuple[str, ...]
+    coef: tuple[float, ...]
     bias: float
-    cosine: float
-    fuzzy: float
-    overlap: float
-    rank: float  # 1 when the pair is a mutual best match in its document pair, else 0
-    version: str = "hand-set"
     threshold: float = 0.5
+    version: str = "unversioned"
+    backend: str = FALLBACK_BACKEND
+    event_threshold: float | None = None  # average link score that keeps an event together
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.features if f not in FEATURES]
+        if unknown or len(self.features) != len(self.coef):
+            raise ConfigError(
+                f"aligner weights {self.version}: bad features {unknown or list(self.features)}. "
+                "Refit with benchmarks/fit_scorer.py."
+            )
+
+    def weight(self, feature: str) -> float:
+        return self.coef[self.features.index(feature)] if feature in self.features else 0.0
+
+    @property
+    def merge_threshold(self) -> float:
+        return self.threshold if self.event_threshold is None else self.event_threshold
 
 
-@lru_cache(maxsize=1)
-def default_weights() -> ScorerWeights:
-    """The shipped scorer (versioned JSON in the package; see README 'Accuracy')."""
-    data = json.loads(resources.files("compare.data").joinpath("aligner.json").read_text("utf-8"))
-    return ScorerWeights(**{k: data[k] for k in ScorerWeights.__dataclass_fields__ if k in data})
+def _weights_from(section: dict, backend: str, file_version: str) -> ScorerWeights:
+    return ScorerWeights(
+        features=tuple(section["features"]), coef=tuple(float(c) for c in section["coef"]),
+        bias=float(section["bias"]), threshold=float(section.get("threshold", 0.5)),
+        version=f"{file_version}/{section.get('version', backend)}", backend=backend,
+        event_threshold=section.get("event_threshold"),
+    )
 
+
+def load_weights(path: str | Path | None = None, backend: str | None = None) -> ScorerWeights:
+    """Weights for `backend` (an `Embedder.name`) from an aligner JSON file, else its fallback section."""
+    if path is None:
+        text = resources.files("compare.data").joinpath("aligner.json").read_text("utf-8")
+    else:
+        text = Path(path).read_text("utf-8")
+    data = json.loads(text)
+    sections = data.get("backends", {})
+    name = backend if backend in sections else data.get("fallback", FALLBACK_BACKEND)
+    if name not in sections:
+        raise ConfigError(f"aligner weights: no section {name!r}. Refit with benchmarks/fit_scorer.py.")
+    return _weights_from(sections[name], name, str(data.get("version", "0")))
+
+
+@lru_cache(maxsize=16)
+def default_weights(backend: str | None = None) -> ScorerWeights:
+    """The shipped scorer for an embedding backend (`Embedder.name`), or the fallback section."""
+    return load_weights(None, backend)
+
+
+# ----------------------------------------------------------------------------------------- context
 
 def anchors(statement: Statement) -> frozenset[str]:
     """Normalised numbers, dates and names of a statement: strong evidence of the same event."""
@@ -62,125 +133,410 @@ def anchors(statement: Statement) -> frozenset[str]:
     return frozenset(keys)
 
 
-def pair_features(left: Sequence[Statement], right: Sequence[Statement], left_vecs: np.ndarray,
-                  right_vecs: np.ndarray) -> dict[str, np.ndarray]:
-    """Feature matrices (len(left), len(right)) for one document pair."""
-    from rapidfuzz import fuzz, process
-    from rapidfuzz.utils import default_process
+@dataclass
+class StoryContext:
+    """What the pair features need from the whole story, computed once (order-independent)."""
 
-    cosine = np.clip(left_vecs @ right_vecs.T, -1.0, 1.0).astype(np.float32)
-    fuzzy = process.cdist([s.text for s in left], [s.text for s in right], scorer=fuzz.token_set_ratio,
-                          processor=default_process, dtype=np.float32, workers=1) / 100.0
-    left_anchor = [anchors(s) for s in left]
-    right_anchor = [anchors(s) for s in right]
-    overlap = np.zeros_like(cosine)
-    for i, a in enumerate(left_anchor):
-        if not a:
-            continue
-        for j, b in enumerate(right_anchor):
-            if b:
-                overlap[i, j] = len(a & b) / len(a | b)
-    return {"cosine": cosine, "fuzzy": fuzzy, "overlap": overlap}
+    statements: Sequence[Statement]
+    vectors: np.ndarray
+    doc_ids: tuple[str, ...]  # sorted
+    rows: dict[str, np.ndarray]  # doc id -> positions into statements/vectors, by statement index
+    profile: np.ndarray  # (n, D): best cosine of each statement to each document (NaN for its own)
+    doc_match: np.ndarray  # (D, D) mean best-match cosine, symmetric, NaN diagonal
+    doc_cosine: np.ndarray  # (D, D)
+    doc_overlap: np.ndarray  # (D, D)
+    anchor_sets: list[frozenset[str]]
+    tfidf: object  # sparse (n, V) L2-normalised TF-IDF rows of the statements
+    doc_tfidf: np.ndarray  # (D, D)
+    doc_mds: np.ndarray  # (D, D)
+    doc_tfidf_mds: np.ndarray  # (D, D)
+    cos_mean: float
+    cos_std: float
+    _incidence: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def doc_index(self, doc_id: str) -> int:
+        return self.doc_ids.index(doc_id)
 
-def mutual_rank(score: np.ndarray) -> np.ndarray:
-    """1.0 where a pair is the best match of its row or of its column (ties count), else 0.0."""
-    if score.size == 0:
-        return np.zeros_like(score)
-    row_best = score >= score.max(axis=1, keepdims=True)
-    col_best = score >= score.max(axis=0, keepdims=True)
-    return (row_best | col_best).astype(np.float32)
-
-
-def score_pairs(features: dict[str, np.ndarray], weights: ScorerWeights) -> np.ndarray:
-    base = (weights.cosine * features["cosine"] + weights.fuzzy * features["fuzzy"]
-            + weights.overlap * features["overlap"])
-    rank = mutual_rank(base)
-    z = weights.bias + base + weights.rank * rank
-    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    def doc_pairs(self) -> Iterator[tuple[int, int]]:
+        n = len(self.doc_ids)
+        for a in range(n):
+            for b in range(a + 1, n):
+                yield a, b
 
 
-def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
-                    threshold: float | None = None,
-                    weights: ScorerWeights | None = None) -> tuple[Link, ...]:
-    """All cross-document links scoring at least `threshold` (default: the scorer's own)."""
-    weights = weights or default_weights()
-    threshold = weights.threshold if threshold is None else threshold
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def story_context(statements: Sequence[Statement], vectors: np.ndarray) -> StoryContext:
+    """Per-document rows, best-match profiles and document-level similarities of one story."""
+    vectors = np.asarray(vectors, dtype=np.float32)
     by_doc: dict[str, list[int]] = defaultdict(list)
     for position, statement in enumerate(statements):
         by_doc[statement.doc_id].append(position)
-    doc_ids = sorted(by_doc)
+    doc_ids = tuple(sorted(by_doc))
+    rows = {d: np.array(sorted(by_doc[d], key=lambda p: statements[p].index), dtype=np.int64) for d in doc_ids}
+    n_docs = len(doc_ids)
+    profile = np.full((len(statements), n_docs), np.nan, dtype=np.float32)
+    doc_match = np.full((n_docs, n_docs), np.nan, dtype=np.float64)
+    total = total_sq = 0.0
+    count = 0
+    for a in range(n_docs):
+        ra = rows[doc_ids[a]]
+        for b in range(a + 1, n_docs):
+            rb = rows[doc_ids[b]]
+            cos = np.clip(vectors[ra] @ vectors[rb].T, -1.0, 1.0)
+            row_best, col_best = cos.max(axis=1), cos.max(axis=0)
+            profile[ra, b] = row_best
+            profile[rb, a] = col_best
+            doc_match[a, b] = doc_match[b, a] = 0.5 * (float(row_best.mean()) + float(col_best.mean()))
+            total += float(cos.sum(dtype=np.float64))
+            total_sq += float(np.square(cos, dtype=np.float64).sum())
+            count += cos.size
+    mean = total / count if count else 0.0
+    std = math.sqrt(max(total_sq / count - mean * mean, 0.0)) if count else 1.0
+    centroids = np.stack([vectors[rows[d]].mean(axis=0) for d in doc_ids]) if n_docs else vectors[:0]
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    centroids = centroids / np.where(norms == 0, 1.0, norms)
+    doc_cosine = np.clip(centroids @ centroids.T, -1.0, 1.0) if n_docs else np.zeros((0, 0))
+    anchor_sets = [anchors(s) for s in statements]
+    doc_anchor = [frozenset().union(*(anchor_sets[p] for p in rows[d])) for d in doc_ids]
+    doc_overlap = np.array([[_jaccard(x, y) for y in doc_anchor] for x in doc_anchor]).reshape(n_docs, n_docs)
+    tfidf, doc_tfidf = _tfidf(statements, [rows[d] for d in doc_ids])
+    return StoryContext(statements, vectors, doc_ids, rows, profile, doc_match, doc_cosine, doc_overlap,
+                        anchor_sets, tfidf, doc_tfidf, _mds_cosine(doc_match), _mds_cosine(doc_tfidf),
+                        mean, max(std, 1e-6))
+
+
+def _tfidf(statements: Sequence[Statement], doc_rows: list[np.ndarray]) -> tuple[object, np.ndarray]:
+    """Statement TF-IDF rows (IDF over the story's statements) and document-document TF-IDF cosines."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n_docs = len(doc_rows)
+    texts = [s.text for s in statements]
+    try:
+        matrix = TfidfVectorizer(sublinear_tf=True, token_pattern=r"(?u)\b\w+\b").fit_transform(texts)
+    except ValueError:  # no words at all
+        return sparse.csr_matrix((len(texts), 1), dtype=np.float32), np.zeros((n_docs, n_docs))
+    matrix = matrix.astype(np.float32).tocsr()
+    docs = sparse.vstack([sparse.csr_matrix(matrix[r].sum(axis=0)) for r in doc_rows]).tocsr() if n_docs else matrix[:0]
+    norms = np.sqrt(np.asarray(docs.multiply(docs).sum(axis=1))).ravel()
+    docs = sparse.diags(1.0 / np.where(norms == 0, 1.0, norms)) @ docs
+    return matrix, np.asarray((docs @ docs.T).todense(), dtype=np.float64)
+
+
+def _mds_cosine(similarity: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Cosine between documents placed by classical MDS of a similarity matrix (0 when under 4 docs)."""
+    n = similarity.shape[0]
+    out = np.zeros((n, n))
+    if n < 4:
+        return out
+    sim = np.where(np.isnan(similarity), 0.0, similarity)
+    sim = 0.5 * (sim + sim.T)
+    np.fill_diagonal(sim, 0.0)
+    np.fill_diagonal(sim, sim.max(axis=1))  # self-similarity: as close as the nearest other document
+    centred = sim - sim.mean(axis=0, keepdims=True) - sim.mean(axis=1, keepdims=True) + sim.mean()
+    values, vectors = np.linalg.eigh(centred)
+    top = np.argsort(-values)[:dims]
+    coords = vectors[:, top] * np.sqrt(np.clip(values[top], 0.0, None))
+    # eigenvector signs are arbitrary but cosines between rows are not
+    norms = np.linalg.norm(coords, axis=1, keepdims=True)
+    coords = coords / np.where(norms < 1e-12, 1.0, norms)
+    return np.clip(coords @ coords.T, -1.0, 1.0)
+
+
+def _row_corr(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Pearson correlation of every row of `left` with every row of `right` (0 where undefined)."""
+    m = left.shape[1]
+    if m < 2:
+        return np.zeros((left.shape[0], right.shape[0]), dtype=np.float32)
+
+    def z(x: np.ndarray) -> np.ndarray:
+        x = x - x.mean(axis=1, keepdims=True)
+        norm = np.linalg.norm(x, axis=1, keepdims=True)
+        return np.divide(x, norm, out=np.zeros_like(x), where=norm > 1e-9)
+
+    return np.clip(z(left) @ z(right).T, -1.0, 1.0).astype(np.float32)
+
+
+def _doc_rel(ctx: StoryContext, a: int, b: int) -> float:
+    def typical(d: int, skip: int) -> float:
+        others = [ctx.doc_match[d, c] for c in range(len(ctx.doc_ids)) if c not in (d, skip)]
+        return float(np.mean(others)) if others else float(ctx.doc_match[d, skip])
+
+    return float(ctx.doc_match[a, b]) - 0.5 * (typical(a, b) + typical(b, a))
+
+
+def _doc_profile(ctx: StoryContext, a: int, b: int) -> float:
+    return _profile_corr(ctx.doc_match, a, b)
+
+
+def _profile_corr(matrix: np.ndarray, a: int, b: int) -> float:
+    others = [c for c in range(matrix.shape[0]) if c not in (a, b)]
+    if len(others) < 2:
+        return 0.0
+    return float(_row_corr(matrix[[a], :][:, others], matrix[[b], :][:, others])[0, 0])
+
+
+def _anchor_overlap(ctx: StoryContext, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+    left = [ctx.anchor_sets[p] for p in ra]
+    right = [ctx.anchor_sets[p] for p in rb]
+    out = np.zeros((len(ra), len(rb)), dtype=np.float32)
+    vocab: dict[str, int] = {}
+    for s in (*left, *right):
+        for key in s:
+            vocab.setdefault(key, len(vocab))
+    if not vocab:
+        return out
+    inc_a = np.zeros((len(ra), len(vocab)), dtype=np.float32)
+    inc_b = np.zeros((len(rb), len(vocab)), dtype=np.float32)
+    for i, s in enumerate(left):
+        inc_a[i, [vocab[k] for k in s]] = 1.0
+    for j, s in enumerate(right):
+        inc_b[j, [vocab[k] for k in s]] = 1.0
+    inter = inc_a @ inc_b.T
+    union = inc_a.sum(axis=1)[:, None] + inc_b.sum(axis=1)[None, :] - inter
+    np.divide(inter, union, out=out, where=union > 0)
+    return out
+
+
+def _fuzzy(left: Sequence[str], right: Sequence[str], mask: np.ndarray | None) -> np.ndarray:
+    """token_set_ratio / 100 for every pair, or only where `mask` is true (0 elsewhere)."""
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.utils import default_process
+
+    if mask is None:
+        return process.cdist(left, right, scorer=fuzz.token_set_ratio, processor=default_process,
+                             dtype=np.float32, workers=1) / 100.0
+    out = np.zeros(mask.shape, dtype=np.float32)
+    rows_used = np.flatnonzero(mask.any(axis=1))
+    cols_used = np.flatnonzero(mask.any(axis=0))
+    if rows_used.size == 0:
+        return out
+    if mask.sum() * 4 >= rows_used.size * cols_used.size:  # dense enough: one C call on the sub-block
+        sub = process.cdist([left[i] for i in rows_used], [right[j] for j in cols_used],
+                            scorer=fuzz.token_set_ratio, processor=default_process, dtype=np.float32,
+                            workers=1) / 100.0
+        out[np.ix_(rows_used, cols_used)] = sub
+        out[~mask] = 0.0
+        return out
+    lp = {i: default_process(left[i]) for i in rows_used}
+    rp = {j: default_process(right[j]) for j in cols_used}
+    for i, j in zip(*np.nonzero(mask), strict=True):
+        out[i, j] = fuzz.token_set_ratio(lp[i], rp[j]) / 100.0
+    return out
+
+
+def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights | None = None,
+                   fuzzy_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Feature matrices (n_a, n_b) for documents a < b of the story (all of FEATURES).
+
+    With `fuzzy_mask`, fuzzy is computed only where the mask is true (0 elsewhere).
+    """
+    ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
+    shape = (len(ra), len(rb))
+    cos = np.clip(ctx.vectors[ra] @ ctx.vectors[rb].T, -1.0, 1.0).astype(np.float32)
+    row_best = cos.max(axis=1, keepdims=True)
+    col_best = cos.max(axis=0, keepdims=True)
+    others = [c for c in range(len(ctx.doc_ids)) if c not in (a, b)]
+    feats: dict[str, np.ndarray] = {
+        "cosine": cos,
+        "cosine_z": (cos - ctx.cos_mean) / ctx.cos_std,
+        "overlap": _anchor_overlap(ctx, ra, rb),
+        "margin": 0.5 * ((cos - row_best) + (cos - col_best)),
+        "mutual": ((cos >= row_best) & (cos >= col_best)).astype(np.float32),
+        "profile": _row_corr(ctx.profile[ra][:, others], ctx.profile[rb][:, others]),
+        "doc_cosine": np.full(shape, ctx.doc_cosine[a, b], dtype=np.float32),
+        "doc_match": np.full(shape, ctx.doc_match[a, b], dtype=np.float32),
+        "doc_rel": np.full(shape, _doc_rel(ctx, a, b), dtype=np.float32),
+        "doc_profile": np.full(shape, _doc_profile(ctx, a, b), dtype=np.float32),
+        "doc_overlap": np.full(shape, ctx.doc_overlap[a, b], dtype=np.float32),
+        "tfidf": np.asarray((ctx.tfidf[ra] @ ctx.tfidf[rb].T).todense(), dtype=np.float32).reshape(shape),
+        "doc_tfidf": np.full(shape, ctx.doc_tfidf[a, b], dtype=np.float32),
+        "doc_tfidf_profile": np.full(shape, _profile_corr(ctx.doc_tfidf, a, b), dtype=np.float32),
+        "doc_mds": np.full(shape, ctx.doc_mds[a, b], dtype=np.float32),
+        "doc_tfidf_mds": np.full(shape, ctx.doc_tfidf_mds[a, b], dtype=np.float32),
+    }
+    if weights is not None and "fuzzy" not in weights.features:
+        feats["fuzzy"] = np.zeros(shape, dtype=np.float32)
+    else:
+        texts_a = [ctx.statements[p].text for p in ra]
+        texts_b = [ctx.statements[p].text for p in rb]
+        feats["fuzzy"] = _fuzzy(texts_a, texts_b, fuzzy_mask)
+    return feats
+
+
+def _logit(weights: ScorerWeights, feats: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
+    z = None
+    for name, coef in zip(weights.features, weights.coef, strict=True):
+        if name == skip or coef == 0.0:
+            continue
+        term = coef * feats[name].astype(np.float64)
+        z = term if z is None else z + term
+    shape = feats["cosine"].shape
+    return np.full(shape, weights.bias) if z is None else z + weights.bias
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
+
+def score_block(ctx: StoryContext, a: int, b: int, weights: ScorerWeights) -> tuple[np.ndarray, dict]:
+    """Scores of every pair of documents a < b (brute force: fuzzy on every pair)."""
+    feats = block_features(ctx, a, b, weights=weights)
+    return _sigmoid(_logit(weights, feats)), feats
+
+
+# ------------------------------------------------------------------------------------------- links
+
+def _link(ctx: StoryContext, ra: np.ndarray, rb: np.ndarray, i: int, j: int, score: float,
+          feats: dict[str, np.ndarray]) -> Link:
+    return Link(
+        a=ctx.statements[ra[i]].ref, b=ctx.statements[rb[j]].ref, score=round(float(score), 6),
+        cosine=round(float(feats["cosine"][i, j]), 6), fuzzy=round(float(feats["fuzzy"][i, j]), 6),
+        overlap=round(float(feats["overlap"][i, j]), 6),
+    )
+
+
+def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
+                    threshold: float | None = None, weights: ScorerWeights | None = None,
+                    context: StoryContext | None = None) -> tuple[Link, ...]:
+    """All cross-document links scoring at least `threshold` (default: the scorer's own).
+
+    Fuzzy matching (the slow feature) runs only on pairs whose score could still reach the
+    threshold with a perfect fuzzy score, so the result equals scoring every pair.
+    """
+    weights = weights or default_weights()
+    threshold = weights.threshold if threshold is None else threshold
+    ctx = context or story_context(statements, vectors)
+    cut = _logit_of(threshold)
+    w_fuzzy = weights.weight("fuzzy")
     links: list[Link] = []
-    for a_pos, doc_a in enumerate(doc_ids):
-        for doc_b in doc_ids[a_pos + 1:]:
-            rows, cols = by_doc[doc_a], by_doc[doc_b]
-            left = [statements[i] for i in rows]
-            right = [statements[j] for j in cols]
-            feats = pair_features(left, right, vectors[rows], vectors[cols])
-            score = score_pairs(feats, weights)
-            for i, j in zip(*np.nonzero(score >= threshold), strict=True):
-                links.append(Link(
-                    a=left[i].ref, b=right[j].ref, score=round(float(score[i, j]), 6),
-                    cosine=round(float(feats["cosine"][i, j]), 6),
-                    fuzzy=round(float(feats["fuzzy"][i, j]), 6),
-                    overlap=round(float(feats["overlap"][i, j]), 6),
-                ))
+    for a, b in ctx.doc_pairs():
+        ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
+        feats = block_features(ctx, a, b, weights=weights, fuzzy_mask=np.zeros((len(ra), len(rb)), dtype=bool))
+        partial = _logit(weights, feats, skip="fuzzy")
+        reach = partial + max(w_fuzzy, 0.0) >= cut - 1e-9
+        if not reach.any():
+            continue
+        if w_fuzzy != 0.0:
+            feats["fuzzy"] = _fuzzy([ctx.statements[p].text for p in ra],
+                                    [ctx.statements[p].text for p in rb], reach)
+        score = _sigmoid(partial + w_fuzzy * feats["fuzzy"].astype(np.float64))
+        for i, j in zip(*np.nonzero(reach & (score >= threshold)), strict=True):
+            links.append(_link(ctx, ra, rb, i, j, score[i, j], feats))
+    links.sort(key=lambda link: (link.a, link.b))
+    return tuple(links)
+
+
+def _logit_of(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p / (1 - p))
+
+
+def reference_links(statements: Sequence[Statement], vectors: np.ndarray, *, threshold: float | None = None,
+                    weights: ScorerWeights | None = None) -> tuple[Link, ...]:
+    """Brute force: score every pair, keep those at or above the threshold (tests compare against it)."""
+    weights = weights or default_weights()
+    threshold = weights.threshold if threshold is None else threshold
+    ctx = story_context(statements, vectors)
+    links = []
+    for a, b in ctx.doc_pairs():
+        ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
+        score, feats = score_block(ctx, a, b, weights)
+        for i, j in zip(*np.nonzero(score >= threshold), strict=True):
+            links.append(_link(ctx, ra, rb, i, j, score[i, j], feats))
     links.sort(key=lambda link: (link.a, link.b))
     return tuple(links)
 
 
 def all_pair_scores(statements: Sequence[Statement], vectors: np.ndarray, *,
                     weights: ScorerWeights | None = None) -> dict[tuple[StatementRef, StatementRef], float]:
-    """Score of every cross-document pair (for evaluation: average precision, P@1)."""
+    """Score of every cross-document pair, keyed (a, b) with a's document id first (for evaluation)."""
     weights = weights or default_weights()
-    by_doc: dict[str, list[int]] = defaultdict(list)
-    for position, statement in enumerate(statements):
-        by_doc[statement.doc_id].append(position)
-    doc_ids = sorted(by_doc)
+    ctx = story_context(statements, vectors)
     out: dict[tuple[StatementRef, StatementRef], float] = {}
-    for a_pos, doc_a in enumerate(doc_ids):
-        for doc_b in doc_ids[a_pos + 1:]:
-            rows, cols = by_doc[doc_a], by_doc[doc_b]
-            left = [statements[i] for i in rows]
-            right = [statements[j] for j in cols]
-            score = score_pairs(pair_features(left, right, vectors[rows], vectors[cols]), weights)
-            for i, s_left in enumerate(left):
-                for j, s_right in enumerate(right):
-                    out[(s_left.ref, s_right.ref)] = float(score[i, j])
+    for a, b in ctx.doc_pairs():
+        ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
+        score, _ = score_block(ctx, a, b, weights)
+        left = [ctx.statements[p].ref for p in ra]
+        right = [ctx.statements[p].ref for p in rb]
+        for i, ref_a in enumerate(left):
+            for j, ref_b in enumerate(right):
+                out[(ref_a, ref_b)] = float(score[i, j])
     return out
 
 
-def build_events(statements: Sequence[Statement], links: Sequence[Link]) -> tuple[Event, ...]:
-    """Connected groups of linked statements spanning at least two documents, in a stable order."""
-    parent: dict[StatementRef, StatementRef] = {}
+# ------------------------------------------------------------------------------------------ events
 
-    def find(x: StatementRef) -> StatementRef:
-        while parent.get(x, x) != x:
-            parent[x] = parent.get(parent[x], parent[x])
-            x = parent[x]
-        return x
+def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
+                 merge_threshold: float | None = None) -> tuple[Event, ...]:
+    """Cohesive groups of linked statements spanning at least two documents.
 
-    for link in sorted(links, key=lambda lk: -lk.score):
-        ra, rb = find(link.a), find(link.b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[StatementRef, list[StatementRef]] = defaultdict(list)
-    for statement in statements:
-        groups[find(statement.ref)].append(statement.ref)
-    score_of = {(lk.a, lk.b): lk.score for lk in links}
+    Average-linkage clustering over link scores (a missing link counts 0): two groups merge only while
+    the mean score over all their cross pairs reaches `merge_threshold` (default: the scorer's), so a
+    chain of single links cannot join two events. Ties are broken by statement text, then document id,
+    so the result does not depend on input order. Event ids follow size, then content.
+    """
+    merge = default_weights().merge_threshold if merge_threshold is None else merge_threshold
+    text_of = {s.ref: s.text for s in statements}
+    nodes = sorted({r for lk in links for r in (lk.a, lk.b)}, key=lambda r: (text_of.get(r, ""), r.doc_id, r.index))
+    if not nodes:
+        return ()
+    node_id = {r: n for n, r in enumerate(nodes)}  # content order, not input order
+    members: dict[int, list[int]] = {n: [n] for n in range(len(nodes))}
+    sums: dict[int, dict[int, float]] = defaultdict(dict)
+    pair_score: dict[tuple[int, int], float] = {}
+    for lk in links:
+        x, y = node_id[lk.a], node_id[lk.b]
+        if x == y:
+            continue
+        key = (min(x, y), max(x, y))
+        pair_score[key] = max(pair_score.get(key, 0.0), lk.score)
+    for (x, y), s in pair_score.items():
+        sums[x][y] = s
+        sums[y][x] = s
+    heap = [(-s, x, y) for (x, y), s in pair_score.items() if s >= merge]
+    heapq.heapify(heap)
+    alive = set(members)
+    while heap:
+        neg, x, y = heapq.heappop(heap)
+        if x not in alive or y not in alive:
+            continue
+        current = sums[x].get(y, 0.0) / (len(members[x]) * len(members[y]))
+        if abs(current + neg) > 1e-12:
+            continue  # stale entry
+        # merge y into x (x < y keeps the smaller, content-first id)
+        keep, gone = (x, y) if x < y else (y, x)
+        alive.discard(gone)
+        members[keep] = members[keep] + members.pop(gone)
+        for other, s in sums.pop(gone).items():
+            if other == keep:
+                continue
+            sums[other].pop(gone, None)
+            sums[keep][other] = sums[keep].get(other, 0.0) + s
+            sums[other][keep] = sums[keep][other]
+        sums[keep].pop(gone, None)
+        for other, s in sums[keep].items():
+            avg = s / (len(members[keep]) * len(members[other]))
+            if avg >= merge:
+                heapq.heappush(heap, (-avg, min(keep, other), max(keep, other)))
     events = []
-    for members in groups.values():
-        docs = sorted({m.doc_id for m in members})
+    for cluster in alive:
+        refs = sorted(nodes[n] for n in members[cluster])
+        docs = sorted({r.doc_id for r in refs})
         if len(docs) < 2:
             continue
-        members = sorted(members)
-        inside = [s for (a, b), s in score_of.items() if a in members and b in members]
+        ids = [node_id[r] for r in refs]
+        inside = [pair_score[(p, q)] for p in ids for q in ids if p < q and (p, q) in pair_score]
         cohesion = sum(inside) / len(inside) if inside else 0.0
-        events.append((members, docs, cohesion))
-    events.sort(key=lambda e: (-len(e[1]), e[0][0]))
+        first_text = min(text_of.get(r, "") for r in refs)
+        events.append((refs, docs, cohesion, first_text))
+    events.sort(key=lambda e: (-len(e[1]), -len(e[0]), e[3], e[0]))
     return tuple(
         Event(event_id=f"E{n}", members=tuple(m), doc_ids=tuple(d), cohesion=round(c, 6))
-        for n, (m, d, c) in enumerate(events, start=1)
+        for n, (m, d, c, _) in enumerate(events, start=1)
     )
 
 
