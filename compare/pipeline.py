@@ -79,7 +79,7 @@ def compare_story(story: Story, settings: Settings | None = None, *,
     weights = default_weights()
     threshold = weights.threshold if settings.threshold is None else settings.threshold
     links = link_statements(statements, vectors, threshold=threshold, weights=weights)
-    events = build_events(statements, links)
+    events = build_events(statements, links, merge_threshold=weights.merge_threshold)
     unique = unique_statements(statements, events)
     timings["align"] = time.perf_counter() - clock
     notify("align", 1, 1)
