@@ -142,16 +142,29 @@ def _mostly_cyrillic(text: str) -> bool:
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code of the text's main language (py3langid, bundled model), 'en' when unsure."""
+    """ISO 639-1 code of the text's main language (py3langid, bundled model), 'en' when unsure.
+
+    A short Latin-script text (a headline) or a low-confidence guess counts as English: one
+    misdetected headline ("AMD to Acquire Server Innovator SeaMicro" -> Nigerian Pidgin) must not
+    switch a whole English story to the multilingual model.
+    """
     sample = text[:4000].strip()
     if not sample:
         return "en"
     if _mostly_cyrillic(sample) and re.search(r"[іїєґІЇЄҐ]", sample):
         return "uk"  # Ukrainian-only letters decide quickly; langid decides the rest
     try:
-        import py3langid as langid
-
-        code, _ = langid.classify(sample)
+        code, probability = _identifier().classify(sample)
     except Exception:  # a detector failure must never stop a comparison
         return "ru" if _mostly_cyrillic(sample) else "en"
-    return str(code)
+    code = str(code)
+    if code != "en" and not _mostly_cyrillic(sample) and (probability < 0.9 or len(sample) < 100):
+        return "en"
+    return code
+
+
+@lru_cache(maxsize=1)
+def _identifier():  # type: ignore[no-untyped-def]
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

@@ -66,5 +66,6 @@ def test_document_language_is_detected_when_the_manifest_gives_none() -> None:
     assert detect_language("Генштаб ЗСУ спростував заяви Москви про захоплення Куп’янська.") == "uk"
     assert detect_language("Генштаб ВСУ опроверг заявления Москвы о взятии Купянска.") == "ru"
     assert detect_language("The General Staff denied Moscow's claim to have taken the town.") == "en"
+    assert detect_language("AMD to Acquire Server Innovator SeaMicro") == "en"  # langid says Pidgin: unsure
     manifest = Document(doc_id="d", outlet="o", text="Бои продолжаются на окраине города.", language="uk")
     assert segment(manifest)[0].language == "uk"  # the manifest wins unless a sentence clearly differs
