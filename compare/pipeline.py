@@ -76,7 +76,7 @@ def compare_story(story: Story, settings: Settings | None = None, *,
 
     clock = time.perf_counter()
     notify("align", 0, 1)
-    weights = default_weights()
+    weights = default_weights(embedder.name)  # the link scorer (calibration) fitted for this backend
     threshold = weights.threshold if settings.threshold is None else settings.threshold
     links = link_statements(statements, vectors, threshold=threshold, weights=weights)
     events = build_events(statements, links, merge_threshold=weights.merge_threshold)
@@ -100,6 +100,8 @@ def compare_story(story: Story, settings: Settings | None = None, *,
         "languages": languages,
         "threshold": threshold,
         "scorer": weights.version,
+        # which fitted section turned this backend's features into link probabilities ("default" = fallback)
+        "calibration": f"{weights.backend} ({weights.version})",
         "source": story.source,
         "timings": {k: round(v, 4) for k, v in timings.items()},
     }
