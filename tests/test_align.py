@@ -1,0 +1,199 @@
+"""The aligner: per-backend weights, links on real sentences, order invariance, cohesive events, and the
+pruned fast path against a brute-force reference."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from compare.align import (
+    FEATURES,
+    ScorerWeights,
+    all_pair_scores,
+    build_events,
+    default_weights,
+    link_statements,
+    load_weights,
+    reference_links,
+)
+from compare.cues import detect_cues
+from compare.model import Link, Statement, StatementRef
+
+PERU = ("A magnitude 6.1 earthquake struck northern Peru on Monday, killing at least 12 people.",
+        "At least 12 people died when a 6.1-magnitude quake hit northern Peru on Monday.",
+        "A 6.1 quake in northern Peru on Monday left 12 people dead, officials said.")
+RESCUE = ("Rescue teams searched collapsed homes in the town of Cajamarca.",
+          "Rescuers dug through the rubble of houses in Cajamarca.")
+OTHER = ("The central bank raised interest rates by half a point to fight inflation.",
+         "Shares in the airline fell sharply after it cut its profit forecast.")
+
+
+def make(docs: dict[str, list[str]]) -> list[Statement]:
+    out = []
+    for doc_id, texts in docs.items():
+        offset = 0
+        for i, text in enumerate(texts):
+            out.append(Statement(doc_id, i, offset, offset + len(text), text, "en", detect_cues(text)))
+            offset += len(text) + 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def minilm():  # type: ignore[no-untyped-def]
+    from compare.embed import get_embedder
+
+    return get_embedder("minilm")
+
+
+def story() -> dict[str, list[str]]:
+    return {"a": [PERU[0], RESCUE[0], OTHER[0]], "b": [OTHER[1], PERU[1], RESCUE[1]], "c": [PERU[2]]}
+
+
+def by_text(links: tuple[Link, ...], statements: list[Statement]) -> set[tuple[frozenset[str], float]]:
+    text = {s.ref: s.text for s in statements}
+    return {(frozenset((text[lk.a], text[lk.b])), round(lk.score, 4)) for lk in links}
+
+
+def test_shipped_weights_have_a_section_per_backend_and_a_fallback() -> None:
+    data = json.loads(Path(__file__).resolve().parents[1].joinpath("compare/data/aligner.json").read_text())
+    assert data["fallback"] in data["backends"]
+    assert "sentence-transformers/all-MiniLM-L6-v2" in data["backends"]
+    minilm = default_weights("sentence-transformers/all-MiniLM-L6-v2")
+    assert minilm.backend == "sentence-transformers/all-MiniLM-L6-v2"
+    assert 0.0 < minilm.threshold < 1.0
+    assert default_weights("no-such-backend").backend == data["fallback"]
+    assert set(minilm.features) <= set(FEATURES)
+
+
+def test_weights_file_with_unknown_feature_is_refused(tmp_path: Path) -> None:
+    from compare.errors import ConfigError
+
+    bad = tmp_path / "w.json"
+    bad.write_text(json.dumps({"fallback": "x", "backends": {"x": {"features": ["nope"], "coef": [1], "bias": 0}}}))
+    with pytest.raises(ConfigError):
+        load_weights(bad)
+
+
+@pytest.mark.model
+def test_statements_about_the_same_event_link_and_unrelated_ones_do_not(minilm) -> None:  # type: ignore[no-untyped-def]
+    statements = make(story())
+    vectors = minilm.encode([s.text for s in statements])
+    links = link_statements(statements, vectors, weights=default_weights(minilm.name))
+    pairs = {frozenset((lk.a, lk.b)) for lk in links}
+    assert frozenset((StatementRef("a", 0), StatementRef("b", 1))) in pairs
+    assert frozenset((StatementRef("a", 0), StatementRef("c", 0))) in pairs
+    assert frozenset((StatementRef("a", 1), StatementRef("b", 2))) in pairs
+    assert frozenset((StatementRef("a", 2), StatementRef("b", 0))) not in pairs  # bank vs airline
+    for lk in links:
+        assert 0.0 <= lk.score <= 1.0 and -1.0 <= lk.cosine <= 1.0 and 0.0 <= lk.fuzzy <= 1.0
+
+
+@pytest.mark.model
+def test_reordering_documents_and_sentences_changes_no_link(minilm) -> None:  # type: ignore[no-untyped-def]
+    docs = story()
+    statements = make(docs)
+    vectors = minilm.encode([s.text for s in statements])
+    weights = default_weights(minilm.name)
+    base_links = link_statements(statements, vectors, weights=weights)
+    base = by_text(base_links, statements)
+    base_text = {s.ref: s.text for s in statements}
+    base_events = {frozenset(base_text[m] for m in e.members) for e in build_events(statements, base_links)}
+    rng = random.Random(5)
+    for _ in range(3):
+        shuffled = {d: rng.sample(texts, len(texts)) for d, texts in rng.sample(sorted(docs.items()), len(docs))}
+        renamed = {f"z{d}" if rng.random() < 0.5 else d: t for d, t in shuffled.items()}
+        other = make(renamed)
+        order = rng.sample(range(len(other)), len(other))
+        other = [other[k] for k in order]
+        vecs = minilm.encode([s.text for s in other])
+        links = link_statements(other, vecs, weights=weights)
+        assert by_text(links, other) == base
+        text = {s.ref: s.text for s in other}
+        events = {frozenset(text[m] for m in e.members) for e in build_events(other, links)}
+        assert events == base_events
+
+
+def _random_story(rng: np.random.Generator, n_docs: int, n_sent: int) -> tuple[list[Statement], np.ndarray]:
+    words = "quake peru rescue bank rates strike union police fire city 12 15 Monday Lima".split()
+    docs = {}
+    for d in range(n_docs):
+        count = int(rng.integers(1, n_sent))
+        docs[f"d{d}"] = [" ".join(rng.choice(words, size=int(rng.integers(3, 9)))) for _ in range(count)]
+    statements = make(docs)
+    topics = rng.normal(size=(4, 16))
+    vectors = topics[rng.integers(0, 4, size=len(statements))] + 0.6 * rng.normal(size=(len(statements), 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return statements, vectors.astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_aligner_equals_brute_force_reference(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    statements, vectors = _random_story(rng, n_docs=int(rng.integers(2, 7)), n_sent=8)
+    weights = default_weights("sentence-transformers/all-MiniLM-L6-v2")
+    for threshold in (0.05, weights.threshold, 0.6, 0.9):
+        fast = link_statements(statements, vectors, threshold=threshold, weights=weights)
+        slow = reference_links(statements, vectors, threshold=threshold, weights=weights)
+        assert fast == slow
+
+
+def test_all_pair_scores_are_probabilities_and_agree_with_links() -> None:
+    rng = np.random.default_rng(11)
+    statements, vectors = _random_story(rng, n_docs=4, n_sent=6)
+    weights = default_weights("sentence-transformers/all-MiniLM-L6-v2")
+    scores = all_pair_scores(statements, vectors, weights=weights)
+    assert all(0.0 <= s <= 1.0 for s in scores.values())
+    links = link_statements(statements, vectors, weights=weights)
+    assert {(lk.a, lk.b) for lk in links} == {p for p, s in scores.items() if s >= weights.threshold}
+
+
+def _link(a: tuple[str, int], b: tuple[str, int], score: float) -> Link:
+    return Link(StatementRef(*a), StatementRef(*b), score, 0.5, 0.5)
+
+
+def test_a_weak_bridge_does_not_chain_two_events_together() -> None:
+    statements = make({"a": ["peru quake", "chile quake"], "b": ["peru quake b", "chile quake b"],
+                       "c": ["peru quake c", "chile quake c"]})
+    links = [
+        _link(("a", 0), ("b", 0), 0.9), _link(("a", 0), ("c", 0), 0.9), _link(("b", 0), ("c", 0), 0.8),
+        _link(("a", 1), ("b", 1), 0.9), _link(("a", 1), ("c", 1), 0.85), _link(("b", 1), ("c", 1), 0.9),
+        _link(("b", 0), ("c", 1), 0.35),  # one look-alike link between the two events
+    ]
+    events = build_events(statements, links, merge_threshold=0.3)
+    assert sorted(len(e.members) for e in events) == [3, 3]
+    assert {e.event_id for e in events} == {"E1", "E2"}
+    # connected components would have given one event of six
+    assert all(len({m.doc_id for m in e.members}) == 3 for e in events)
+
+
+def test_an_outlet_may_contribute_several_statements_to_one_event() -> None:
+    statements = make({"a": ["quake hit", "quake killed 12"], "b": ["quake struck, 12 dead"]})
+    links = [_link(("a", 0), ("b", 0), 0.8), _link(("a", 1), ("b", 0), 0.8)]
+    (event,) = build_events(statements, links, merge_threshold=0.3)
+    assert event.members == (StatementRef("a", 0), StatementRef("a", 1), StatementRef("b", 0))
+    assert event.doc_ids == ("a", "b")
+    assert 0.0 <= event.cohesion <= 1.0
+
+
+def test_event_ids_do_not_depend_on_link_or_statement_order() -> None:
+    statements = make({"a": ["x one", "y two", "z three"], "b": ["x uno", "y dos", "z tres"], "c": ["x eins"]})
+    links = [_link(("a", 0), ("b", 0), 0.7), _link(("a", 0), ("c", 0), 0.7), _link(("a", 1), ("b", 1), 0.6),
+             _link(("a", 2), ("b", 2), 0.9)]
+    first = build_events(statements, links, merge_threshold=0.3)
+    rng = random.Random(2)
+    for _ in range(5):
+        again = build_events(rng.sample(statements, len(statements)), rng.sample(links, len(links)),
+                             merge_threshold=0.3)
+        assert again == first
+    assert first[0].doc_ids == ("a", "b", "c")
+
+
+def test_scorer_weights_reject_mismatched_coefficients() -> None:
+    from compare.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        ScorerWeights(features=("cosine", "fuzzy"), coef=(1.0,), bias=0.0)
