@@ -422,3 +422,50 @@ def test_bad_input_gives_one_line_exit_2_and_leaves_output_untouched(case: Case,
 
 def test_table_has_at_least_30_cases() -> None:
     assert len(CASES) >= 30
+
+
+@pytest.mark.slow
+def test_identical_text_warns_and_a_successful_run_leaves_no_stale_report(tmp_path: Path) -> None:
+    """Decisions: the same text under two ids is compared with a warning (wire copy is common); a
+    successful run removes report files of formats it was not asked for, so the folder never mixes runs."""
+    work = tmp_path / "work"
+    work.mkdir()
+    docs = [{"doc_id": "a", "outlet": "A", "text": EN_A}, {"doc_id": "b", "outlet": "B", "text": EN_A},
+            {"doc_id": "c", "outlet": "C", "text": EN_B}]
+    story = story_json(work / "wire.json", docs)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, data in OLD_REPORT.items():
+        (out / name).write_bytes(data)
+    result = run_cli(["compare", str(story), "-o", str(out), "--model", "minilm", "--no-cache", "--quiet",
+                      "--format", "html,json"], cwd=work)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("storydiff: warning:")]
+    assert len(warnings) == 1 and "'a' and 'b' have identical text" in warnings[0], result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
+    assert json.loads((out / "report.json").read_text("utf-8"))["story"]["id"] == "s"
+    assert result.stdout.split() == [str(out / "report.json"), str(out / "report.html")]
+
+
+def test_encodings_are_detected_and_decoded_right(tmp_path: Path) -> None:
+    """cp1251, koi8-r, UTF-16 with BOM, latin-1 and a declared HTML charset all decode to the right text."""
+    from compare.corpus import read_article
+
+    ru = "Российские войска обстреляли Купянск в понедельник. Погибли два человека, ещё пятеро ранены."
+    uk = "Російські війська обстріляли Куп'янськ у понеділок. Загинули двоє людей, ще п'ятеро поранені."
+    fr = "Le maire a déclaré que douze personnes étaient blessées à Genève. Ça a été très grave, selon lui."
+    cases = {
+        "ru-cp1251.txt": (ru.encode("cp1251"), ru),
+        "uk-cp1251.txt": (uk.encode("cp1251"), uk),
+        "ru-koi8.txt": (ru.encode("koi8_r"), ru),
+        "utf16.txt": (uk.encode("utf-16"), uk),
+        "utf16be-bom.txt": (b"\xfe\xff" + ru.encode("utf-16-be"), ru),
+        "utf8-bom.txt": (b"\xef\xbb\xbf" + fr.encode("utf-8"), fr),
+        "latin1.txt": (fr.encode("latin-1"), fr),
+        "short-latin1.txt": ("Café déjà vu à Genève.".encode("latin-1"), "Café déjà vu à Genève."),
+        "declared.html": (f"<html><head><meta charset='windows-1251'></head><body><p>{ru}</p></body></html>"
+                          .encode("cp1251"), ru),
+    }
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert read_article(tmp_path / name).strip() == expected, name
