@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import signal
@@ -185,6 +186,8 @@ def _load_options(table: dict[str, Any], path: Path) -> JobOptions:
             kinds = spec.kind if isinstance(spec.kind, tuple) else (spec.kind,)
             raise ConfigError(f"{path}: [options] {name} = {value!r}: must be "
                               f"{' or '.join(k.__name__ for k in kinds)} ({spec.help}).")
+        if isinstance(value, float) and not math.isfinite(value):  # TOML allows inf and nan
+            raise ConfigError(f"{path}: [options] {name} = {value!r}: must be a finite number ({spec.help}).")
         if isinstance(value, int | float) and (
                 (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high)):
             bounds = f"at least {spec.low:g}" if spec.high is None else f"between {spec.low:g} and {spec.high:g}"
