@@ -46,8 +46,11 @@ def make_story(outlets: int, per_outlet: int, seed: int = 7):  # type: ignore[no
 
     rng = random.Random(seed * 1000 + outlets * 10 + per_outlet)
     nrng = np.random.default_rng(seed * 1000 + outlets * 10 + per_outlet)
-    vocab = [f"{a}{b}" for a in ("ka", "lo", "mi", "ne", "su", "tor", "vel", "dra", "pen", "gri")
-             for b in ("ban", "dor", "fel", "gim", "hus", "lat", "mor", "nip", "rex", "sol", "tam", "vik")]
+    # A news-sized vocabulary: unrelated statements share few words, as in real articles.
+    vocab = [f"{a}{b}{c}" for a in ("ka", "lo", "mi", "ne", "su", "tor", "vel", "dra", "pen", "gri")
+             for b in ("ban", "dor", "fel", "gim", "hus", "lat", "mor", "nip", "rex", "sol", "tam", "vik")
+             for c in ("", "a", "en", "is", "o", "us", "er", "ing", "ed", "an", "ot", "il", "ar", "um", "ix",
+                       "et", "al", "on", "ey", "ic", "ut", "ow", "ax", "ine", "ope", "ast", "ern", "ide", "ult")]
     n_events = per_outlet
     events = [[rng.choice(vocab) for _ in range(rng.randint(12, 28))] for _ in range(n_events)]
     numbers = [rng.randint(2, 900) if rng.random() < 0.5 else None for _ in range(n_events)]

@@ -76,7 +76,13 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     return wall, cpu, proc.stdout
 
 
-def run(repeats: int = 2) -> dict:
+def progress(result: dict) -> None:
+    """One JSON line of what is measured so far, so a run cut short by the bench budget still reports it."""
+    if __name__ == "__main__":
+        print(json.dumps(result), flush=True)
+
+
+def run(repeats: int = 1) -> dict:
     story, label = demo_story()
     result: dict = {"story": label}
     with tempfile.TemporaryDirectory(prefix="storydiff-bench-") as tmp:
@@ -87,6 +93,7 @@ def run(repeats: int = 2) -> dict:
         bare = [timed([sys.executable, "-c", "pass"], base_env)[0] for _ in range(repeats)]
         result["help_s"] = min(helps)
         result["python_startup_s"] = min(bare)
+        progress(result)
 
         # CLI end to end: cold (empty cache) then warm (cache filled), each in a fresh process.
         out = Path(tmp) / "out"
@@ -98,6 +105,7 @@ def run(repeats: int = 2) -> dict:
             warms.append(timed(cli, env)[:2])
         result["cold_s"], result["cold_cpu_s"] = min(colds)
         result["warm_s"], result["warm_cpu_s"] = min(warms)
+        progress(result)
 
         # Stage breakdown (driver doing the same steps, with timers between them).
         env = {**base_env, "STORYDIFF_CACHE": str(Path(tmp) / "stages" / "embeddings.sqlite")}
@@ -110,4 +118,4 @@ def run(repeats: int = 2) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run()))
