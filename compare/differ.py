@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
-from compare.cues import framing_terms, name_key
+from compare.cues import framing_terms, lexicon, name_key
 from compare.model import (
     Cue,
     CueType,
@@ -82,19 +83,41 @@ _DENIAL = re.compile(r"\b(?:den(?:y|ied|ies|ying)|reject(?:ed|s)?|disput(?:ed|es
                      re.IGNORECASE)
 
 
+# "a claim the union disputes", "the claim": the noun names another party's claim that the statement
+# weighs, it does not hedge the statement's own report.
+_CLAIM_NOUN = re.compile(r"\b(?:a|the|this|that|these|those|its|their|his|her|such)\s+$", re.IGNORECASE)
+# Expectations about the future ("talks are expected to resume") are forecasts, not doubt about a fact.
+_FORECAST = re.compile(r"\bexpected\s+to\b", re.IGNORECASE)
+
+
 def _real_hedge(statement: Statement, cue: Cue) -> bool:
-    """A hedge on the statement's own claim: not the object of a denial ("denied the claim")."""
-    return not _DENIAL.search(statement.text[:cue.start])
+    """A hedge on the statement's own claim: not the object of a denial ("denied the claim"), not the noun
+    "claim" naming someone else's claim, not a forecast."""
+    before = statement.text[:cue.start]
+    if _DENIAL.search(before) or _FORECAST.search(cue.text):
+        return False
+    return not (cue.text.lower() in ("claim", "claims") and _CLAIM_NOUN.search(before))
 
 
 def detect_hedging(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     return _presence(sides, CueType.HEDGE, DifferenceType.HEDGING, event, outlets, "hedged", _real_hedge)
 
 
+# "without power", "nor"; Russian/Ukrainian "без" (without).
+_NOT_DENIALS = {"without", "nor", "без"}
+# The content of a demand or assurance ("a promise that automation would not cost a single job", "a
+# guarantee that no jobs would be lost") is what someone asks for, not a negated fact.
+_ASSURANCE = re.compile(r"\b(?:promise|promises|guarantee|guarantees|assurance|assurances|pledge|pledges|commitment|"
+                        r"demand|demands|undertaking|vow)\s+that\b[^,;.]*$", re.IGNORECASE)
+
+
 def _real_negation(statement: Statement, cue: Cue) -> bool:
-    """A negation of the event: not one inside a hedge ("could not be verified"), not "without power"."""
+    """A negation of the event: not one inside a hedge ("could not be verified"), not "without power",
+    not inside the content of a promise or demand."""
     hedges = [c for c in statement.cues if c.type == CueType.HEDGE]
-    return not _inside(cue, hedges) and cue.text.lower() not in ("without", "nor")
+    if _inside(cue, hedges) or cue.text.lower() in _NOT_DENIALS:
+        return False
+    return not _ASSURANCE.search(statement.text[:cue.start])
 
 
 def detect_negation(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
@@ -361,6 +384,18 @@ def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[D
     return _conflict(sides, CueType.ENTITY, DifferenceType.ENTITY, event, outlets, _key, "names", keep)
 
 
+@lru_cache(maxsize=1)
+def _neutral_frames() -> frozenset[str]:
+    """Frames that name an act plainly ("capture", "labour-action"). A frame is neutral in every language
+    once one lexicon (English, the reference) marks it so: "захоплення" is as plain as "captured"."""
+    return frozenset(r.frame for r in lexicon("en").loaded if r.neutral and r.frame)
+
+
+def _neutral(cue: Cue) -> bool:
+    value = cue.value if isinstance(cue.value, dict) else {}
+    return bool(value.get("neutral")) or value.get("frame") in _neutral_frames()
+
+
 def detect_wording(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Outlets name the same act with terms of different frames ("liberated" vs "captured" vs "occupied"),
     or one uses a loaded term where the others use none. Strongest when both sides name the act."""
@@ -369,8 +404,7 @@ def detect_wording(event: Event, sides: Sides, outlets: dict[str, str]) -> list[
         terms[doc] = [(s, c) for s in statements for c in framing_terms(s.text, language=s.language)]
 
     def frames(doc: str, loaded_only: bool = False) -> set[str]:
-        return {(c.value or {}).get("frame") for _, c in terms[doc]
-                if not (loaded_only and (c.value or {}).get("neutral"))}
+        return {(c.value or {}).get("frame") for _, c in terms[doc] if not (loaded_only and _neutral(c))}
 
     docs = sorted(sides)
     involved: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
@@ -388,7 +422,7 @@ def detect_wording(event: Event, sides: Sides, outlets: dict[str, str]) -> list[
             elif (la and not fb) or (lb and not fa):
                 loaded_doc, plain_doc = (a, b) if la and not fb else (b, a)
                 for s, c in terms[loaded_doc]:
-                    if not (c.value or {}).get("neutral") and (s, c) not in involved[loaded_doc]:
+                    if not _neutral(c) and (s, c) not in involved[loaded_doc]:
                         involved[loaded_doc].append((s, c))
                 whole.add(plain_doc)
     if not involved:
