@@ -107,6 +107,41 @@ def test_different_sources_are_an_attribution_difference_but_spellings_of_one_so
     assert not of_type(diffs, DifferenceType.ATTRIBUTION)
 
 
+def test_names_of_one_actor_are_one_source_across_languages() -> None:
+    diffs, _ = compare_texts("Moscow announced on Thursday that its troops had taken the town.",
+                             "Russia's Defence Ministry claimed on Thursday that troops had taken the town.")
+    assert not of_type(diffs, DifferenceType.ATTRIBUTION)
+    diffs, _ = compare_texts("Moscow announced on Thursday that its troops had taken the town.",
+                             "Ukraine's General Staff said on Thursday that troops had not taken the town.")
+    assert of_type(diffs, DifferenceType.ATTRIBUTION)
+
+
+def test_an_outlet_in_its_own_voice_differs_from_a_quoted_speaker() -> None:
+    diffs, _ = compare_texts("An assault on Kharkiv is not planned for now, he said.",
+                             "Despite assurances, we see signs that an assault on Kharkiv is being prepared.")
+    assert of_type(diffs, DifferenceType.ATTRIBUTION)
+
+
+def test_a_statement_without_a_source_is_no_attribution_difference() -> None:
+    diffs, _ = compare_texts("Troops entered the town through a gas pipeline, military bloggers said.",
+                             "Troops first entered the town through a gas pipeline.")
+    assert not of_type(diffs, DifferenceType.ATTRIBUTION)
+
+
+def test_the_noun_claim_and_a_forecast_are_no_hedging_difference() -> None:
+    diffs, _ = compare_texts("The stoppage was not approved in a ballot, a claim the union disputes.",
+                             "The stoppage was not approved in a ballot.")
+    assert not of_type(diffs, DifferenceType.HEDGING)
+    diffs, _ = compare_texts("Talks are expected to resume on Thursday.", "Talks will resume on Thursday.")
+    assert not of_type(diffs, DifferenceType.HEDGING)
+
+
+def test_a_negation_inside_a_demand_is_no_negation_difference() -> None:
+    diffs, _ = compare_texts("Members demand a 12% pay rise and a promise that automation would not cost jobs.",
+                             "Members demand a 12% pay rise and a freeze on automation.")
+    assert not of_type(diffs, DifferenceType.NEGATION)
+
+
 def test_different_terms_for_the_same_act_are_a_wording_difference() -> None:
     diffs, _ = compare_texts("Troops have fully liberated Kupyansk.", "Russian forces captured Kupyansk.",
                              "Russian forces occupied Kupyansk.")
@@ -167,8 +202,8 @@ def test_type_score_ratios_on_a_tiny_case() -> None:
 # Differ on the gold alignment: (precision, recall) floors a little below the values measured in docs/cues.md
 # (the gold files are still growing, so the floors leave some room).
 GOLD_FLOORS = {
-    "omission": (0.8, 0.95), "number": (0.95, 0.95), "date": (0.8, 0.7), "hedging": (0.65, 0.75),
-    "negation": (0.7, 0.8), "wording": (0.65, 0.75), "attribution": (0.55, 0.85),
+    "omission": (0.8, 0.95), "number": (0.95, 0.95), "date": (0.8, 0.7), "hedging": (0.8, 0.8),
+    "negation": (0.8, 0.8), "wording": (0.8, 0.8), "attribution": (0.8, 0.8),
 }
 
 
