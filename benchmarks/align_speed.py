@@ -1,35 +1,44 @@
 """Alignment time and memory for many outlets (issue 8): 32 outlets x 200 statements by default.
 
-    .venv/bin/python benchmarks/align_speed.py [--outlets 32] [--statements 200]
+    .venv/bin/python benchmarks/align_speed.py [--outlets 32] [--statements 200] [--baseline 69d1a45]
 
 Synthetic but shaped like a real feed: 60 events, each outlet reporting each event in a few
-statements with event words plus common words; vectors are event directions plus noise. Prints the
-seconds for links and for events, the number of links, and peak memory.
+statements with event words plus common words; vectors are event directions plus noise. Each run is a
+fresh process (peak RSS is per process): the current `compare.align`, then, with `--baseline REV`, the
+`compare/align.py` of that git revision on the same input, so the ratio is measured under the same load.
+Prints seconds for links and events, link and event counts, peak RSS growth, the load average, and how
+many of the baseline's same-event links (both statements from one synthetic event) the current code keeps.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from compare.align import build_events, default_weights, link_statements, unique_statements
-from compare.model import Statement
+from compare.model import Statement  # noqa: E402
 
 
-def synthetic(outlets: int, per_outlet: int, events: int = 60, seed: int = 0) -> tuple[list[Statement], np.ndarray]:
+def synthetic(outlets: int, per_outlet: int, events: int = 60, seed: int = 0
+              ) -> tuple[list[Statement], np.ndarray, list[int]]:
     rng = np.random.default_rng(seed)
     pool = [f"w{k}" for k in range(3000)]
     event_words = [rng.choice(pool[:2500], size=15, replace=False) for _ in range(events)]
     common = pool[2500:]
     directions = rng.normal(size=(events, 384))
-    statements, vectors = [], []
+    statements, vectors, truth = [], [], []
     for d in range(outlets):
         offset = 0
         for i in range(per_outlet):
@@ -40,29 +49,81 @@ def synthetic(outlets: int, per_outlet: int, events: int = 60, seed: int = 0) ->
             statements.append(Statement(f"outlet{d:02d}", i, offset, offset + len(text), text, "en", ()))
             offset += len(text) + 1
             vectors.append(directions[e] + 1.2 * rng.normal(size=384))
+            truth.append(e)
     v = np.asarray(vectors)
-    return statements, (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+    return statements, (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32), truth
+
+
+def load_align(revision: str | None):  # type: ignore[no-untyped-def]
+    if revision is None:
+        import compare.align as module
+
+        return module
+    source = subprocess.run(["git", "show", f"{revision}:compare/align.py"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    path = Path(tempfile.mkdtemp()) / "align_baseline.py"
+    path.write_text(source, "utf-8")
+    spec = importlib.util.spec_from_file_location("align_baseline", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["align_baseline"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
+    """One run in this process: seconds, counts, RSS growth and the linked pairs."""
+    align = load_align(revision)
+    statements, vectors, truth = synthetic(outlets, per_outlet)
+    weights = align.default_weights("sentence-transformers/all-MiniLM-L6-v2")
+    align.build_events(statements[:4], align.link_statements(statements[:4], vectors[:4], weights=weights))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    links = align.link_statements(statements, vectors, weights=weights)
+    linked = time.perf_counter()
+    events = align.build_events(statements, links, merge_threshold=weights.merge_threshold)
+    align.unique_statements(statements, events)
+    done = time.perf_counter()
+    event_of = {s.ref: e for s, e in zip(statements, truth, strict=True)}
+    same = sorted(f"{lk.a.doc_id}:{lk.a.index}|{lk.b.doc_id}:{lk.b.index}" for lk in links
+                  if event_of[lk.a] == event_of[lk.b])
+    return {"revision": revision or "working tree", "links": len(links), "same_event_links": len(same),
+            "events": len(events), "links_s": linked - started, "events_s": done - linked,
+            "total_s": done - started,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_growth_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before,
+            "same_pairs": same}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--outlets", type=int, default=32)
     parser.add_argument("--statements", type=int, default=200)
+    parser.add_argument("--baseline", default=None, help="git revision of compare/align.py to compare with")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    statements, vectors = synthetic(args.outlets, args.statements)
-    weights = default_weights("sentence-transformers/all-MiniLM-L6-v2")
-    link_statements(statements[:4], vectors[:4], weights=weights)  # warm imports
-    started = time.perf_counter()
-    links = link_statements(statements, vectors, weights=weights)
-    linked = time.perf_counter()
-    events = build_events(statements, links, merge_threshold=weights.merge_threshold)
-    unique_statements(statements, events)
-    done = time.perf_counter()
-    pairs = sum(1 for _ in range(1)) and (len(statements) ** 2 - sum(
-        len([s for s in statements if s.doc_id == d]) ** 2 for d in {s.doc_id for s in statements})) // 2
-    print(f"{args.outlets} outlets x {args.statements} statements: {pairs} cross pairs, {len(links)} links, "
-          f"{len(events)} events; links {linked - started:.2f} s, events {done - linked:.2f} s, "
-          f"total {done - started:.2f} s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.child is not None:
+        result = measure(args.outlets, args.statements, None if args.child == "-" else args.child)
+        print(json.dumps(result))
+        return
+    load = os.getloadavg()
+    runs = []
+    for revision in ("-", *([args.baseline] if args.baseline else [])):
+        out = subprocess.run([sys.executable, __file__, "--outlets", str(args.outlets), "--statements",
+                              str(args.statements), "--child", revision], check=True, capture_output=True, text=True)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    print(f"{args.outlets} outlets x {args.statements} statements; load average before {load[0]:.1f} "
+          f"(after {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores")
+    for r in runs:
+        print(f"  {r['revision']:>14}: {r['links']} links ({r['same_event_links']} same-event), {r['events']} events; "
+              f"links {r['links_s']:.2f} s, events {r['events_s']:.2f} s, total {r['total_s']:.2f} s; "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB (+{r['rss_growth_mb']:.0f} MB during alignment)")
+    if len(runs) == 2:
+        new, old = runs
+        kept = len(set(new["same_pairs"]) & set(old["same_pairs"])) / max(len(old["same_pairs"]), 1)
+        print(f"  speed-up {old['total_s'] / new['total_s']:.1f}x (links {old['links_s'] / new['links_s']:.1f}x, "
+              f"events {old['events_s'] / max(new['events_s'], 1e-9):.1f}x); RSS growth "
+              f"{old['rss_growth_mb']:.0f} -> {new['rss_growth_mb']:.0f} MB; same-event links of the baseline "
+              f"kept: {kept:.3f}")
 
 
 if __name__ == "__main__":

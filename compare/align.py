@@ -25,7 +25,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -61,7 +61,16 @@ FEATURES = (
     "doc_tfidf_profile",  # correlation of the two documents' doc_tfidf rows over the other documents
     "doc_mds",  # cosine of the two documents in a 2-d classical-MDS map of doc_match (who groups with whom)
     "doc_tfidf_mds",  # the same over doc_tfidf
+    # Stories of under 4 documents have no "other outlets" to correlate with: profile, doc_profile and the
+    # MDS features read 0 there, which is not neutral evidence. The indicator and its interactions let the
+    # scorer learn a separate base rate and weighting for such stories (missing-indicator method).
+    "small_story",  # 1 when the story has fewer than 4 documents
+    "cosine_small",  # cosine x small_story
+    "tfidf_small",  # tfidf x small_story
+    "margin_small",  # margin x small_story
+    "doc_match_small",  # doc_match x small_story
 )
+SMALL_STORY_DOCS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +167,7 @@ class StoryContext:
     doc_tfidf_mds: np.ndarray  # (D, D)
     cos_mean: float
     cos_std: float
-    _incidence: dict[str, np.ndarray] = field(default_factory=dict)
+    anchor_matrix: object = None  # sparse (n, A) 0/1 incidence of anchor keys, for block Jaccard
 
     def doc_index(self, doc_id: str) -> int:
         return self.doc_ids.index(doc_id)
@@ -202,18 +211,17 @@ def story_context(statements: Sequence[Statement], vectors: np.ndarray) -> Story
     doc_match = np.full((n_docs, n_docs), np.nan, dtype=np.float64)
     total = total_sq = 0.0
     count = 0
-    for a in range(n_docs):
-        ra = rows[doc_ids[a]]
-        for b in range(a + 1, n_docs):
+    for a, ra, later, cos_later in _row_products(vectors, rows, doc_ids):
+        for b, lo, hi in later:
             rb = rows[doc_ids[b]]
-            cos = np.clip(vectors[ra] @ vectors[rb].T, -1.0, 1.0)
+            cos = cos_later[:, lo:hi]
             row_best, col_best = cos.max(axis=1), cos.max(axis=0)
             profile[ra, b] = row_best
             profile[rb, a] = col_best
             doc_match[a, b] = doc_match[b, a] = 0.5 * (float(row_best.mean()) + float(col_best.mean()))
-            total += float(cos.sum(dtype=np.float64))
-            total_sq += float(np.square(cos, dtype=np.float64).sum())
-            count += cos.size
+        total += float(cos_later.sum(dtype=np.float64))
+        total_sq += float(np.square(cos_later, dtype=np.float64).sum())
+        count += cos_later.size
     mean = total / count if count else 0.0
     std = math.sqrt(max(total_sq / count - mean * mean, 0.0)) if count else 1.0
     centroids = np.stack([vectors[rows[d]].mean(axis=0) for d in doc_ids]) if n_docs else vectors[:0]
@@ -221,12 +229,31 @@ def story_context(statements: Sequence[Statement], vectors: np.ndarray) -> Story
     centroids = centroids / np.where(norms == 0, 1.0, norms)
     doc_cosine = np.clip(centroids @ centroids.T, -1.0, 1.0) if n_docs else np.zeros((0, 0))
     anchor_sets = [anchors(s) for s in statements]
+    anchor_matrix = _incidence(anchor_sets)
     doc_anchor = [frozenset().union(*(anchor_sets[p] for p in rows[d])) for d in doc_ids]
     doc_overlap = np.array([[_jaccard(x, y) for y in doc_anchor] for x in doc_anchor]).reshape(n_docs, n_docs)
     tfidf, doc_tfidf = _tfidf(statements, [rows[d] for d in doc_ids])
     return StoryContext(statements, vectors, doc_ids, rows, profile, doc_match, doc_cosine, doc_overlap,
                         anchor_sets, tfidf, doc_tfidf, _mds_cosine(doc_match), _mds_cosine(doc_tfidf),
-                        mean, max(std, 1e-6))
+                        mean, max(std, 1e-6), anchor_matrix)
+
+
+def _row_products(vectors: np.ndarray, rows: dict[str, np.ndarray], doc_ids: tuple[str, ...]
+                  ) -> Iterator[tuple[int, np.ndarray, list[tuple[int, int, int]], np.ndarray]]:
+    """Per document a: cosines of its statements with every statement of the later documents, in one
+    product (a 200 x 6000 product runs near BLAS peak; 31 separate 200 x 200 ones do not). Yields a, its
+    rows, (b, first column, end column) of each later document, and the (n_a, sum n_b) cosine block."""
+    for a in range(len(doc_ids) - 1):
+        ra = rows[doc_ids[a]]
+        later, cols, lo = [], [], 0
+        for b in range(a + 1, len(doc_ids)):
+            rb = rows[doc_ids[b]]
+            later.append((b, lo, lo + len(rb)))
+            cols.append(rb)
+            lo += len(rb)
+        block = vectors[ra] @ vectors[np.concatenate(cols)].T
+        np.clip(block, -1.0, 1.0, out=block)
+        yield a, ra, later, block
 
 
 def _tfidf(statements: Sequence[Statement], doc_rows: list[np.ndarray]) -> tuple[object, np.ndarray]:
@@ -316,25 +343,32 @@ def _profile_corr(matrix: np.ndarray, a: int, b: int) -> float:
     return float(_row_corr(matrix[[a], :][:, others], matrix[[b], :][:, others])[0, 0])
 
 
-def _anchor_overlap(ctx: StoryContext, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
-    left = [ctx.anchor_sets[p] for p in ra]
-    right = [ctx.anchor_sets[p] for p in rb]
-    out = np.zeros((len(ra), len(rb)), dtype=np.float32)
+def _incidence(sets: Sequence[frozenset[str]]) -> object:
+    """Sparse 0/1 statement x key matrix (key order is irrelevant: only products are used)."""
+    from scipy import sparse
+
     vocab: dict[str, int] = {}
-    for s in (*left, *right):
-        for key in s:
-            vocab.setdefault(key, len(vocab))
-    if not vocab:
+    indptr, indices = [0], []
+    for keys in sets:
+        indices.extend(vocab.setdefault(k, len(vocab)) for k in keys)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+                             shape=(len(sets), max(len(vocab), 1)))
+
+
+def _anchor_overlap(ctx: StoryContext, ra: np.ndarray, rb: np.ndarray) -> np.ndarray:
+    """Jaccard of the anchor sets of every pair (0 when either side has none)."""
+    out = np.zeros((len(ra), len(rb)), dtype=np.float32)
+    inc = ctx.anchor_matrix if ctx.anchor_matrix is not None else _incidence(ctx.anchor_sets)
+    left, right = inc[ra], inc[rb]
+    if left.nnz == 0 or right.nnz == 0:
         return out
-    inc_a = np.zeros((len(ra), len(vocab)), dtype=np.float32)
-    inc_b = np.zeros((len(rb), len(vocab)), dtype=np.float32)
-    for i, s in enumerate(left):
-        inc_a[i, [vocab[k] for k in s]] = 1.0
-    for j, s in enumerate(right):
-        inc_b[j, [vocab[k] for k in s]] = 1.0
-    inter = inc_a @ inc_b.T
-    union = inc_a.sum(axis=1)[:, None] + inc_b.sum(axis=1)[None, :] - inter
-    np.divide(inter, union, out=out, where=union > 0)
+    inter = np.asarray((left @ right.T).todense(), dtype=np.float32)
+    size_a = np.asarray(left.sum(axis=1), dtype=np.float32).reshape(-1, 1)
+    size_b = np.asarray(right.sum(axis=1), dtype=np.float32).reshape(1, -1)
+    union = size_a + size_b - inter
+    np.divide(inter, union, out=out, where=(size_a > 0) & (size_b > 0))
     return out
 
 
@@ -365,43 +399,94 @@ def _fuzzy(left: Sequence[str], right: Sequence[str], mask: np.ndarray | None) -
     return out
 
 
-def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights | None = None,
-                   fuzzy_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Feature matrices (n_a, n_b) for documents a < b of the story (all of FEATURES).
+LINK_FIELDS = ("cosine", "fuzzy", "overlap")  # what a Link carries besides its score
 
-    With `fuzzy_mask`, fuzzy is computed only where the mask is true (0 elsewhere).
+
+def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights | None = None,
+                   fuzzy_mask: np.ndarray | None = None, cos: np.ndarray | None = None,
+                   need: frozenset[str] | None = None) -> dict[str, np.ndarray]:
+    """Feature matrices (n_a, n_b) for documents a < b of the story (all of FEATURES, or those in `need`).
+
+    With `fuzzy_mask`, fuzzy is computed only where the mask is true (0 elsewhere); `cos` is the
+    block's cosine matrix when the caller already has it.
     """
     ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
     shape = (len(ra), len(rb))
-    cos = np.clip(ctx.vectors[ra] @ ctx.vectors[rb].T, -1.0, 1.0).astype(np.float32)
+    wanted = set(FEATURES if need is None else need)
+    if cos is None:
+        cos = np.clip(ctx.vectors[ra] @ ctx.vectors[rb].T, -1.0, 1.0)
+    cos = cos.astype(np.float32, copy=False)
     row_best = cos.max(axis=1, keepdims=True)
     col_best = cos.max(axis=0, keepdims=True)
     others = [c for c in range(len(ctx.doc_ids)) if c not in (a, b)]
-    feats: dict[str, np.ndarray] = {
-        "cosine": cos,
-        "cosine_z": (cos - ctx.cos_mean) / ctx.cos_std,
-        "overlap": _anchor_overlap(ctx, ra, rb),
-        "margin": 0.5 * ((cos - row_best) + (cos - col_best)),
-        "mutual": ((cos >= row_best) & (cos >= col_best)).astype(np.float32),
-        "profile": _row_corr(ctx.profile[ra][:, others], ctx.profile[rb][:, others]),
-        "doc_cosine": np.full(shape, ctx.doc_cosine[a, b], dtype=np.float32),
-        "doc_match": np.full(shape, ctx.doc_match[a, b], dtype=np.float32),
-        "doc_rel": np.full(shape, _doc_rel(ctx, a, b), dtype=np.float32),
-        "doc_profile": np.full(shape, _doc_profile(ctx, a, b), dtype=np.float32),
-        "doc_overlap": np.full(shape, ctx.doc_overlap[a, b], dtype=np.float32),
-        "tfidf": np.asarray((ctx.tfidf[ra] @ ctx.tfidf[rb].T).todense(), dtype=np.float32).reshape(shape),
-        "doc_tfidf": np.full(shape, ctx.doc_tfidf[a, b], dtype=np.float32),
-        "doc_tfidf_profile": np.full(shape, _profile_corr(ctx.doc_tfidf, a, b), dtype=np.float32),
-        "doc_mds": np.full(shape, ctx.doc_mds[a, b], dtype=np.float32),
-        "doc_tfidf_mds": np.full(shape, ctx.doc_tfidf_mds[a, b], dtype=np.float32),
+    small = 1.0 if len(ctx.doc_ids) < SMALL_STORY_DOCS else 0.0
+
+    def const(value: float) -> Callable[[], np.ndarray]:
+        return lambda: np.full(shape, value, dtype=np.float32)
+
+    makers: dict[str, Callable[[], np.ndarray]] = {
+        "cosine": lambda: cos,
+        "cosine_z": lambda: (cos - ctx.cos_mean) / ctx.cos_std,
+        "overlap": lambda: _anchor_overlap(ctx, ra, rb),
+        "margin": lambda: 0.5 * ((cos - row_best) + (cos - col_best)),
+        "mutual": lambda: ((cos >= row_best) & (cos >= col_best)).astype(np.float32),
+        "profile": lambda: _row_corr(ctx.profile[ra][:, others], ctx.profile[rb][:, others]),
+        "doc_cosine": lambda: const(ctx.doc_cosine[a, b])(),
+        "doc_match": lambda: const(ctx.doc_match[a, b])(),
+        "doc_rel": lambda: const(_doc_rel(ctx, a, b))(),
+        "doc_profile": lambda: const(_doc_profile(ctx, a, b))(),
+        "doc_overlap": lambda: const(ctx.doc_overlap[a, b])(),
+        "tfidf": lambda: np.asarray((ctx.tfidf[ra] @ ctx.tfidf[rb].T).todense(), dtype=np.float32).reshape(shape),
+        "doc_tfidf": lambda: const(ctx.doc_tfidf[a, b])(),
+        "doc_tfidf_profile": lambda: const(_profile_corr(ctx.doc_tfidf, a, b))(),
+        "doc_mds": lambda: const(ctx.doc_mds[a, b])(),
+        "doc_tfidf_mds": lambda: const(ctx.doc_tfidf_mds[a, b])(),
+        "small_story": const(small),
     }
-    if weights is not None and "fuzzy" not in weights.features:
-        feats["fuzzy"] = np.zeros(shape, dtype=np.float32)
-    else:
-        texts_a = [ctx.statements[p].text for p in ra]
-        texts_b = [ctx.statements[p].text for p in rb]
-        feats["fuzzy"] = _fuzzy(texts_a, texts_b, fuzzy_mask)
+    feats: dict[str, np.ndarray] = {}
+    for name in FEATURES:
+        if name == "fuzzy" or name not in wanted:
+            continue
+        if name.endswith("_small"):
+            base = name.removesuffix("_small")
+            value = feats[base] if base in feats else makers[base]()
+            feats[name] = (value * np.float32(small)).astype(np.float32, copy=False)
+        else:
+            feats[name] = makers[name]()
+    if "fuzzy" in wanted:
+        if weights is not None and "fuzzy" not in weights.features:
+            feats["fuzzy"] = np.zeros(shape, dtype=np.float32)
+        else:
+            texts_a = [ctx.statements[p].text for p in ra]
+            texts_b = [ctx.statements[p].text for p in rb]
+            feats["fuzzy"] = _fuzzy(texts_a, texts_b, fuzzy_mask)
     return feats
+
+
+def _needed(weights: ScorerWeights) -> frozenset[str]:
+    """Features the scorer weighs (non-zero) plus those a Link carries."""
+    return frozenset(n for n, c in zip(weights.features, weights.coef, strict=True) if c != 0.0) | set(LINK_FIELDS)
+
+
+def _candidates(partial: np.ndarray, top_k: int | None) -> np.ndarray:
+    """Pairs among the top k of their row or of their column by `partial` (ties kept): each statement
+    keeps its k best partners in the other document. All pairs when k is None or the block is small."""
+    n, m = partial.shape
+    keep = np.zeros(partial.shape, dtype=bool)
+    if top_k is None or (m <= top_k and n <= top_k):
+        keep[:] = True
+        return keep
+    if m <= top_k:
+        keep[:] = True
+    else:
+        kth = np.partition(partial, m - top_k, axis=1)[:, m - top_k][:, None]
+        keep |= partial >= kth
+    if n <= top_k:
+        keep[:] = True
+    else:
+        kth = np.partition(partial, n - top_k, axis=0)[n - top_k][None, :]
+        keep |= partial >= kth
+    return keep
 
 
 def _logit(weights: ScorerWeights, feats: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
@@ -428,49 +513,73 @@ def score_block(ctx: StoryContext, a: int, b: int, weights: ScorerWeights) -> tu
 
 # ------------------------------------------------------------------------------------------- links
 
-def _links(ctx: StoryContext, ra: np.ndarray, rb: np.ndarray, keep_i: np.ndarray, keep_j: np.ndarray,
-           score: np.ndarray, feats: dict[str, np.ndarray]) -> list[Link]:
-    """Link objects for the kept pairs of one block (vectorised rounding; refs built once)."""
-    if keep_i.size == 0:
-        return []
-    refs_a = [ctx.statements[p].ref for p in ra]
-    refs_b = [ctx.statements[p].ref for p in rb]
-    values = [np.round(m[keep_i, keep_j].astype(np.float64), 6).tolist()
-              for m in (score, feats["cosine"], feats["fuzzy"], feats["overlap"])]
-    return [Link(refs_a[i], refs_b[j], sc, co, fu, ov)
-            for i, j, sc, co, fu, ov in zip(keep_i.tolist(), keep_j.tolist(), *values, strict=True)]
+def _make_links(refs: Sequence[StatementRef], doc_rank: np.ndarray,
+                columns: list[list[np.ndarray]]) -> tuple[Link, ...]:
+    """Link objects from kept pairs (positions a, b; score, cosine, fuzzy, overlap), sorted by (a, b)
+    with integer keys and rounded in bulk: Python objects are made once, for kept pairs only."""
+    if not columns or not any(len(c[0]) for c in columns):
+        return ()
+    pos_a, pos_b, *values = (np.concatenate(parts) for parts in zip(*columns, strict=True))
+    index = np.fromiter((r.index for r in refs), dtype=np.int64, count=len(refs))
+    order = np.lexsort((index[pos_b], doc_rank[pos_b], index[pos_a], doc_rank[pos_a]))
+    pos_a, pos_b = pos_a[order].tolist(), pos_b[order].tolist()
+    rounded = [np.round(v[order].astype(np.float64), 6).tolist() for v in values]
+    return tuple(Link(refs[i], refs[j], sc, co, fu, ov)
+                 for i, j, sc, co, fu, ov in zip(pos_a, pos_b, *rounded, strict=True))
+
+
+def _link_columns(ra: np.ndarray, rb: np.ndarray, keep: np.ndarray, score: np.ndarray,
+                  feats: dict[str, np.ndarray]) -> list[np.ndarray]:
+    keep_i, keep_j = np.nonzero(keep)
+    return [ra[keep_i], rb[keep_j], score[keep_i, keep_j], feats["cosine"][keep_i, keep_j],
+            feats["fuzzy"][keep_i, keep_j], feats["overlap"][keep_i, keep_j]]
+
+
+def _story_refs(ctx: StoryContext) -> tuple[list[StatementRef], np.ndarray]:
+    refs = [s.ref for s in ctx.statements]
+    rank = {d: n for n, d in enumerate(ctx.doc_ids)}
+    return refs, np.fromiter((rank[s.doc_id] for s in ctx.statements), dtype=np.int64, count=len(refs))
+
+
+TOP_K = 5  # partners kept per statement and document pair (before the threshold); None keeps all
 
 
 @_one_blas_thread
 def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
                     threshold: float | None = None, weights: ScorerWeights | None = None,
-                    context: StoryContext | None = None) -> tuple[Link, ...]:
-    """All cross-document links scoring at least `threshold` (default: the scorer's own).
+                    context: StoryContext | None = None, top_k: int | None = TOP_K) -> tuple[Link, ...]:
+    """Cross-document links scoring at least `threshold` (default: the scorer's own).
 
-    Fuzzy matching (the slow feature) runs only on pairs whose score could still reach the
-    threshold with a perfect fuzzy score, so the result equals scoring every pair.
+    A pair is a candidate when it is among the `top_k` partners (by its fuzzy-free score) of either
+    statement in that document pair; memory and Link objects then grow with statements x documents, not
+    with all pairs. Fuzzy matching (the slow feature) runs only on candidates whose score could still
+    reach the threshold with a perfect fuzzy score, so the result equals `reference_links`.
     """
     weights = weights or default_weights()
     threshold = weights.threshold if threshold is None else threshold
     ctx = context or story_context(statements, vectors)
     cut = _logit_of(threshold)
     w_fuzzy = weights.weight("fuzzy")
-    links: list[Link] = []
-    for a, b in ctx.doc_pairs():
-        ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
-        feats = block_features(ctx, a, b, weights=weights, fuzzy_mask=np.zeros((len(ra), len(rb)), dtype=bool))
-        partial = _logit(weights, feats, skip="fuzzy")
-        reach = partial + max(w_fuzzy, 0.0) >= cut - 1e-9
-        if not reach.any():
-            continue
-        if w_fuzzy != 0.0:
-            feats["fuzzy"] = _fuzzy([ctx.statements[p].text for p in ra],
-                                    [ctx.statements[p].text for p in rb], reach)
-        score = _sigmoid(partial + w_fuzzy * feats["fuzzy"].astype(np.float64))
-        keep_i, keep_j = np.nonzero(reach & (score >= threshold))
-        links.extend(_links(ctx, ra, rb, keep_i, keep_j, score, feats))
-    links.sort(key=lambda link: (link.a, link.b))
-    return tuple(links)
+    need = _needed(weights) - {"fuzzy"}
+    texts = [s.text for s in ctx.statements]
+    columns: list[list[np.ndarray]] = []
+    for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
+        for b, lo, hi in later:
+            rb = ctx.rows[ctx.doc_ids[b]]
+            feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi], need=need)
+            partial = _logit(weights, feats, skip="fuzzy")
+            reach = partial + max(w_fuzzy, 0.0) >= cut - 1e-9
+            if not reach.any():
+                continue
+            reach &= _candidates(partial, top_k)
+            if w_fuzzy != 0.0:
+                feats["fuzzy"] = _fuzzy([texts[p] for p in ra], [texts[p] for p in rb], reach)
+            else:
+                feats["fuzzy"] = np.zeros(partial.shape, dtype=np.float32)
+            score = _sigmoid(partial + w_fuzzy * feats["fuzzy"].astype(np.float64))
+            columns.append(_link_columns(ra, rb, reach & (score >= threshold), score, feats))
+    refs, rank = _story_refs(ctx)
+    return _make_links(refs, rank, columns)
 
 
 def _logit_of(p: float) -> float:
@@ -480,19 +589,22 @@ def _logit_of(p: float) -> float:
 
 @_one_blas_thread
 def reference_links(statements: Sequence[Statement], vectors: np.ndarray, *, threshold: float | None = None,
-                    weights: ScorerWeights | None = None) -> tuple[Link, ...]:
-    """Brute force: score every pair, keep those at or above the threshold (tests compare against it)."""
+                    weights: ScorerWeights | None = None, top_k: int | None = TOP_K) -> tuple[Link, ...]:
+    """Brute force: score every pair, keep the top-k candidates at or above the threshold (tests compare
+    the pruned path against it)."""
     weights = weights or default_weights()
     threshold = weights.threshold if threshold is None else threshold
     ctx = story_context(statements, vectors)
-    links = []
-    for a, b in ctx.doc_pairs():
-        ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
-        score, feats = score_block(ctx, a, b, weights)
-        keep_i, keep_j = np.nonzero(score >= threshold)
-        links.extend(_links(ctx, ra, rb, keep_i, keep_j, score, feats))
-    links.sort(key=lambda link: (link.a, link.b))
-    return tuple(links)
+    columns = []
+    for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
+        for b, lo, hi in later:  # the same cosine products as the fast path (BLAS rounding differs by shape)
+            rb = ctx.rows[ctx.doc_ids[b]]
+            feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi])
+            score = _sigmoid(_logit(weights, feats))
+            keep = (score >= threshold) & _candidates(_logit(weights, feats, skip="fuzzy"), top_k)
+            columns.append(_link_columns(ra, rb, keep, score, feats))
+    refs, rank = _story_refs(ctx)
+    return _make_links(refs, rank, columns)
 
 
 @_one_blas_thread
@@ -515,9 +627,138 @@ def all_pair_scores(statements: Sequence[Statement], vectors: np.ndarray, *,
 
 # ------------------------------------------------------------------------------------------ events
 
+DENSE_NODES = 1500  # components up to this size cluster with scipy's C average linkage; larger: heap
+
+
 def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
                  merge_threshold: float | None = None) -> tuple[Event, ...]:
     """Cohesive groups of linked statements spanning at least two documents.
+
+    Average-linkage clustering over link scores (a missing link counts 0): two groups merge only while
+    the mean score over all their cross pairs reaches `merge_threshold` (default: the scorer's), so a
+    chain of single links cannot join two events. Groups with no link between them never merge, so the
+    link graph is split into connected components first (scipy sparse); each component is clustered with
+    scipy's average linkage on 1 - score (UPGMA never inverts, so cutting its tree at 1 - threshold stops
+    where the greedy merging stops), or, when a dense matrix would outgrow its links, with the heap
+    version. Nodes are in content order (text, then document id), so the result does not depend on
+    input order. Event ids follow size, then content.
+    """
+    from scipy import sparse
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.sparse.csgraph import connected_components
+
+    merge = default_weights().merge_threshold if merge_threshold is None else merge_threshold
+    text_of = {s.ref: s.text for s in statements}
+    nodes = sorted({r for lk in links for r in (lk.a, lk.b)}, key=lambda r: (text_of.get(r, ""), r.doc_id, r.index))
+    if not nodes:
+        return ()
+    node_id = {r: n for n, r in enumerate(nodes)}  # content order, not input order
+    n = len(nodes)
+    xs = np.fromiter((node_id[lk.a] for lk in links), dtype=np.int64, count=len(links))
+    ys = np.fromiter((node_id[lk.b] for lk in links), dtype=np.int64, count=len(links))
+    sc = np.fromiter((lk.score for lk in links), dtype=np.float64, count=len(links))
+    lo, hi = np.minimum(xs, ys), np.maximum(xs, ys)
+    ok = lo != hi
+    lo, hi, sc = lo[ok], hi[ok], sc[ok]
+    # one score per pair: the highest (duplicates of a pair can only come from repeated links)
+    order = np.lexsort((-sc, hi, lo))
+    lo, hi, sc = lo[order], hi[order], sc[order]
+    first = np.ones(len(lo), dtype=bool)
+    first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    lo, hi, sc = lo[first], hi[first], sc[first]
+    graph = sparse.coo_matrix((np.ones(len(lo)), (lo, hi)), shape=(n, n))
+    n_comp, comp = connected_components(graph, directed=False)
+    label = np.full(n, -1, dtype=np.int64)
+    next_label = 0
+    by_comp = np.argsort(comp, kind="stable")
+    bounds = np.searchsorted(comp[by_comp], np.arange(n_comp + 1))
+    edge_comp = comp[lo]
+    edge_order = np.argsort(edge_comp, kind="stable")
+    edge_bounds = np.searchsorted(edge_comp[edge_order], np.arange(n_comp + 1))
+    for c in range(n_comp):
+        members = by_comp[bounds[c]:bounds[c + 1]]  # ascending node ids (content order)
+        edges = edge_order[edge_bounds[c]:edge_bounds[c + 1]]
+        size = len(members)
+        if size == 2:
+            parts = np.zeros(2, dtype=np.int64) if sc[edges[0]] >= merge else np.arange(2)
+        elif size <= DENSE_NODES:  # dense (size x size) stays under ~20 MB
+            local = np.full(n, -1, dtype=np.int64)
+            local[members] = np.arange(size)
+            dist = np.ones((size, size))
+            dist[local[lo[edges]], local[hi[edges]]] = 1.0 - sc[edges]
+            dist = np.minimum(dist, dist.T)
+            condensed = dist[np.triu_indices(size, 1)]
+            tree = linkage(condensed, method="average")
+            parts = fcluster(tree, t=(1.0 - merge) + 1e-12, criterion="distance") - 1
+        else:
+            parts = _heap_average_linkage(size, members, lo[edges], hi[edges], sc[edges], merge)
+        label[members] = parts + next_label
+        next_label += int(parts.max()) + 1
+    # cohesion: mean score of the linked pairs inside each group
+    inside = label[lo] == label[hi]
+    sums = np.bincount(label[lo][inside], weights=sc[inside], minlength=next_label)
+    counts = np.bincount(label[lo][inside], minlength=next_label)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for node, g in enumerate(label.tolist()):
+        groups[g].append(node)
+    events = []
+    for g, ids in groups.items():
+        refs = sorted(nodes[k] for k in ids)
+        docs = sorted({r.doc_id for r in refs})
+        if len(docs) < 2:
+            continue
+        cohesion = float(sums[g] / counts[g]) if counts[g] else 0.0
+        events.append((refs, docs, cohesion, text_of.get(nodes[ids[0]], "")))
+    events.sort(key=lambda e: (-len(e[1]), -len(e[0]), e[3], e[0]))
+    return tuple(
+        Event(event_id=f"E{k}", members=tuple(m), doc_ids=tuple(d), cohesion=round(c, 6))
+        for k, (m, d, c, _) in enumerate(events, start=1)
+    )
+
+
+def _heap_average_linkage(size: int, members: np.ndarray, lo: np.ndarray, hi: np.ndarray, sc: np.ndarray,
+                          merge: float) -> np.ndarray:
+    """Sparse average linkage (memory grows with the links) for components too big for a dense matrix."""
+    local = {int(m): k for k, m in enumerate(members.tolist())}
+    group: dict[int, list[int]] = {k: [k] for k in range(size)}
+    sums: dict[int, dict[int, float]] = defaultdict(dict)
+    heap = []
+    for x, y, s in zip(lo.tolist(), hi.tolist(), sc.tolist(), strict=True):
+        x, y = local[x], local[y]
+        sums[x][y] = sums[y][x] = s
+        if s >= merge:
+            heap.append((-s, x, y))
+    heapq.heapify(heap)
+    alive = set(group)
+    while heap:
+        neg, x, y = heapq.heappop(heap)
+        if x not in alive or y not in alive:
+            continue
+        if abs(sums[x].get(y, 0.0) / (len(group[x]) * len(group[y])) + neg) > 1e-12:
+            continue  # stale entry
+        keep, gone = (x, y) if x < y else (y, x)
+        alive.discard(gone)
+        group[keep] = group[keep] + group.pop(gone)
+        for other, s in sums.pop(gone).items():
+            if other == keep:
+                continue
+            sums[other].pop(gone, None)
+            sums[keep][other] = sums[keep].get(other, 0.0) + s
+            sums[other][keep] = sums[keep][other]
+        sums[keep].pop(gone, None)
+        for other, s in sums[keep].items():
+            avg = s / (len(group[keep]) * len(group[other]))
+            if avg >= merge:
+                heapq.heappush(heap, (-avg, min(keep, other), max(keep, other)))
+    parts = np.zeros(size, dtype=np.int64)
+    for k, g in enumerate(sorted(alive)):
+        parts[group[g]] = k
+    return parts
+
+
+def reference_events(statements: Sequence[Statement], links: Sequence[Link], *,
+                 merge_threshold: float | None = None) -> tuple[Event, ...]:
+    """Pure-Python average linkage with a heap (the reference `build_events` is tested against).
 
     Average-linkage clustering over link scores (a missing link counts 0): two groups merge only while
     the mean score over all their cross pairs reaches `merge_threshold` (default: the scorer's), so a

@@ -18,6 +18,7 @@ from compare.align import (
     default_weights,
     link_statements,
     load_weights,
+    reference_events,
     reference_links,
 )
 from compare.cues import detect_cues
@@ -141,13 +142,67 @@ def test_fast_aligner_equals_brute_force_reference(seed: int) -> None:
         assert fast == slow
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_without_top_k_every_pair_over_the_threshold_is_a_link(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    statements, vectors = _random_story(rng, n_docs=4, n_sent=12)
+    weights = default_weights("sentence-transformers/all-MiniLM-L6-v2")
+    fast = link_statements(statements, vectors, weights=weights, top_k=None)
+    assert fast == reference_links(statements, vectors, weights=weights, top_k=None)
+    scores = all_pair_scores(statements, vectors, weights=weights)
+    assert {(lk.a, lk.b) for lk in fast} == {p for p, s in scores.items() if s >= weights.threshold}
+
+
+def test_top_k_keeps_each_statements_best_partners_only() -> None:
+    rng = np.random.default_rng(7)
+    statements, vectors = _random_story(rng, n_docs=3, n_sent=14)
+    weights = default_weights("sentence-transformers/all-MiniLM-L6-v2")
+    every = set(link_statements(statements, vectors, threshold=0.01, weights=weights, top_k=None))
+    top = set(link_statements(statements, vectors, threshold=0.01, weights=weights, top_k=2))
+    assert top <= every and len(top) < len(every)
+    for ref in {s.ref for s in statements}:
+        for doc in {s.doc_id for s in statements} - {ref.doc_id}:
+            mine = [lk for lk in top if (lk.a == ref and lk.b.doc_id == doc) or (lk.b == ref and lk.a.doc_id == doc)]
+            assert mine or not any(lk for lk in every if ref in (lk.a, lk.b) and doc in (lk.a.doc_id, lk.b.doc_id))
+
+
+def _random_links(rng: np.random.Generator, n_docs: int, per_doc: int, density: float) -> tuple[list, list]:
+    statements = make({f"d{d}": [f"s{d}-{i} {rng.integers(5)}" for i in range(per_doc)] for d in range(n_docs)})
+    links = []
+    for x in statements:
+        for y in statements:
+            if x.doc_id < y.doc_id and rng.random() < density:
+                links.append(Link(x.ref, y.ref, round(float(rng.random()), 6), 0.5, 0.5))
+    return statements, links
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fast_events_equal_the_reference_average_linkage(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    statements, links = _random_links(rng, n_docs=int(rng.integers(2, 6)), per_doc=int(rng.integers(2, 9)),
+                                      density=float(rng.uniform(0.1, 0.9)))
+    for merge in (0.2, 0.3, 0.6):
+        assert build_events(statements, links, merge_threshold=merge) == reference_events(
+            statements, links, merge_threshold=merge)
+
+
+def test_events_of_a_component_too_big_for_a_dense_matrix_use_the_sparse_path(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import compare.align as align
+
+    rng = np.random.default_rng(3)
+    statements, links = _random_links(rng, n_docs=4, per_doc=6, density=0.5)
+    expected = reference_events(statements, links, merge_threshold=0.3)
+    monkeypatch.setattr(align, "DENSE_NODES", 3)
+    assert build_events(statements, links, merge_threshold=0.3) == expected
+
+
 def test_all_pair_scores_are_probabilities_and_agree_with_links() -> None:
     rng = np.random.default_rng(11)
     statements, vectors = _random_story(rng, n_docs=4, n_sent=6)
     weights = default_weights("sentence-transformers/all-MiniLM-L6-v2")
     scores = all_pair_scores(statements, vectors, weights=weights)
     assert all(0.0 <= s <= 1.0 for s in scores.values())
-    links = link_statements(statements, vectors, weights=weights)
+    links = link_statements(statements, vectors, weights=weights, top_k=None)
     assert {(lk.a, lk.b) for lk in links} == {p for p, s in scores.items() if s >= weights.threshold}
 
 
