@@ -34,7 +34,7 @@ EVAL_DIR = ROOT.parent / "shared" / "eval"
 DEFAULT_DATA = ("ecbplus_topics_dev.jsonl", "ecbplus_topics_full_dev.jsonl")
 DEFAULT_FEATURES = ("cosine", "fuzzy", "overlap", "margin", "mutual", "profile",
                     "doc_match", "doc_rel", "doc_profile", "doc_overlap", "tfidf", "doc_tfidf",
-                    "doc_tfidf_profile", "doc_mds", "doc_tfidf_mds")
+                    "doc_tfidf_profile", "doc_mds", "doc_tfidf_mds", "small_story")
 AUGMENT_SIZES = (2, 3, 5, 8)  # sub-stories of this many documents teach the scorer small stories
 
 
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--also-fallback", action="store_true", help="also write this fit as the fallback section")
     parser.add_argument("--features", default=",".join(DEFAULT_FEATURES))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--augment", type=int, default=2, help="random sub-stories per story for training")
+    parser.add_argument("--augment", type=int, default=4, help="random sub-stories per story for training")
     parser.add_argument("--C", type=float, default=1.0, dest="c")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--features-cache", type=Path, default=None, help="npz to reuse computed features")

@@ -62,13 +62,10 @@ FEATURES = (
     "doc_mds",  # cosine of the two documents in a 2-d classical-MDS map of doc_match (who groups with whom)
     "doc_tfidf_mds",  # the same over doc_tfidf
     # Stories of under 4 documents have no "other outlets" to correlate with: profile, doc_profile and the
-    # MDS features read 0 there, which is not neutral evidence. The indicator and its interactions let the
-    # scorer learn a separate base rate and weighting for such stories (missing-indicator method).
-    "small_story",  # 1 when the story has fewer than 4 documents
-    "cosine_small",  # cosine x small_story
-    "tfidf_small",  # tfidf x small_story
-    "margin_small",  # margin x small_story
-    "doc_match_small",  # doc_match x small_story
+    # MDS features read 0 there, which is not neutral evidence (for same-event documents of a big story
+    # they add +2 to +4 to the logit). The indicator lets the scorer learn the base rate of such stories
+    # (missing-indicator method) instead of reading "undefined" as "unrelated documents".
+    "small_story",  # 1 when the story has fewer than SMALL_STORY_DOCS documents
 )
 SMALL_STORY_DOCS = 4
 
@@ -392,10 +389,10 @@ def _fuzzy(left: Sequence[str], right: Sequence[str], mask: np.ndarray | None) -
         out[np.ix_(rows_used, cols_used)] = sub
         out[~mask] = 0.0
         return out
-    lp = {i: default_process(left[i]) for i in rows_used}
-    rp = {j: default_process(right[j]) for j in cols_used}
-    for i, j in zip(*np.nonzero(mask), strict=True):
-        out[i, j] = fuzz.token_set_ratio(lp[i], rp[j]) / 100.0
+    ii, jj = np.nonzero(mask)  # sparse: one pairwise C call over the masked pairs
+    out[ii, jj] = process.cpdist([left[i] for i in ii.tolist()], [right[j] for j in jj.tolist()],
+                                 scorer=fuzz.token_set_ratio, processor=default_process, dtype=np.float32,
+                                 workers=1) / 100.0
     return out
 
 
@@ -447,12 +444,7 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
     for name in FEATURES:
         if name == "fuzzy" or name not in wanted:
             continue
-        if name.endswith("_small"):
-            base = name.removesuffix("_small")
-            value = feats[base] if base in feats else makers[base]()
-            feats[name] = (value * np.float32(small)).astype(np.float32, copy=False)
-        else:
-            feats[name] = makers[name]()
+        feats[name] = makers[name]()
     if "fuzzy" in wanted:
         if weights is not None and "fuzzy" not in weights.features:
             feats["fuzzy"] = np.zeros(shape, dtype=np.float32)
@@ -627,26 +619,17 @@ def all_pair_scores(statements: Sequence[Statement], vectors: np.ndarray, *,
 
 # ------------------------------------------------------------------------------------------ events
 
-DENSE_NODES = 1500  # components up to this size cluster with scipy's C average linkage; larger: heap
-
-
 def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
                  merge_threshold: float | None = None) -> tuple[Event, ...]:
     """Cohesive groups of linked statements spanning at least two documents.
 
     Average-linkage clustering over link scores (a missing link counts 0): two groups merge only while
     the mean score over all their cross pairs reaches `merge_threshold` (default: the scorer's), so a
-    chain of single links cannot join two events. Groups with no link between them never merge, so the
-    link graph is split into connected components first (scipy sparse); each component is clustered with
-    scipy's average linkage on 1 - score (UPGMA never inverts, so cutting its tree at 1 - threshold stops
-    where the greedy merging stops), or, when a dense matrix would outgrow its links, with the heap
-    version. Nodes are in content order (text, then document id), so the result does not depend on
-    input order. Event ids follow size, then content.
+    chain of single links cannot join two events. The clustering is vectorised over the sparse link
+    matrix (`_rnn_average_linkage`); `reference_events` is the plain heap version it is tested against.
+    Nodes are in content order (text, then document id), so the result does not depend on input order.
+    Event ids follow size, then content.
     """
-    from scipy import sparse
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.sparse.csgraph import connected_components
-
     merge = default_weights().merge_threshold if merge_threshold is None else merge_threshold
     text_of = {s.ref: s.text for s in statements}
     nodes = sorted({r for lk in links for r in (lk.a, lk.b)}, key=lambda r: (text_of.get(r, ""), r.doc_id, r.index))
@@ -666,34 +649,8 @@ def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
     first = np.ones(len(lo), dtype=bool)
     first[1:] = (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
     lo, hi, sc = lo[first], hi[first], sc[first]
-    graph = sparse.coo_matrix((np.ones(len(lo)), (lo, hi)), shape=(n, n))
-    n_comp, comp = connected_components(graph, directed=False)
-    label = np.full(n, -1, dtype=np.int64)
-    next_label = 0
-    by_comp = np.argsort(comp, kind="stable")
-    bounds = np.searchsorted(comp[by_comp], np.arange(n_comp + 1))
-    edge_comp = comp[lo]
-    edge_order = np.argsort(edge_comp, kind="stable")
-    edge_bounds = np.searchsorted(edge_comp[edge_order], np.arange(n_comp + 1))
-    for c in range(n_comp):
-        members = by_comp[bounds[c]:bounds[c + 1]]  # ascending node ids (content order)
-        edges = edge_order[edge_bounds[c]:edge_bounds[c + 1]]
-        size = len(members)
-        if size == 2:
-            parts = np.zeros(2, dtype=np.int64) if sc[edges[0]] >= merge else np.arange(2)
-        elif size <= DENSE_NODES:  # dense (size x size) stays under ~20 MB
-            local = np.full(n, -1, dtype=np.int64)
-            local[members] = np.arange(size)
-            dist = np.ones((size, size))
-            dist[local[lo[edges]], local[hi[edges]]] = 1.0 - sc[edges]
-            dist = np.minimum(dist, dist.T)
-            condensed = dist[np.triu_indices(size, 1)]
-            tree = linkage(condensed, method="average")
-            parts = fcluster(tree, t=(1.0 - merge) + 1e-12, criterion="distance") - 1
-        else:
-            parts = _heap_average_linkage(size, members, lo[edges], hi[edges], sc[edges], merge)
-        label[members] = parts + next_label
-        next_label += int(parts.max()) + 1
+    label = _rnn_average_linkage(n, lo, hi, sc, merge)
+    next_label = int(label.max()) + 1
     # cohesion: mean score of the linked pairs inside each group
     inside = label[lo] == label[hi]
     sums = np.bincount(label[lo][inside], weights=sc[inside], minlength=next_label)
@@ -716,44 +673,46 @@ def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
     )
 
 
-def _heap_average_linkage(size: int, members: np.ndarray, lo: np.ndarray, hi: np.ndarray, sc: np.ndarray,
-                          merge: float) -> np.ndarray:
-    """Sparse average linkage (memory grows with the links) for components too big for a dense matrix."""
-    local = {int(m): k for k, m in enumerate(members.tolist())}
-    group: dict[int, list[int]] = {k: [k] for k in range(size)}
-    sums: dict[int, dict[int, float]] = defaultdict(dict)
-    heap = []
-    for x, y, s in zip(lo.tolist(), hi.tolist(), sc.tolist(), strict=True):
-        x, y = local[x], local[y]
-        sums[x][y] = sums[y][x] = s
-        if s >= merge:
-            heap.append((-s, x, y))
-    heapq.heapify(heap)
-    alive = set(group)
-    while heap:
-        neg, x, y = heapq.heappop(heap)
-        if x not in alive or y not in alive:
-            continue
-        if abs(sums[x].get(y, 0.0) / (len(group[x]) * len(group[y])) + neg) > 1e-12:
-            continue  # stale entry
-        keep, gone = (x, y) if x < y else (y, x)
-        alive.discard(gone)
-        group[keep] = group[keep] + group.pop(gone)
-        for other, s in sums.pop(gone).items():
-            if other == keep:
-                continue
-            sums[other].pop(gone, None)
-            sums[keep][other] = sums[keep].get(other, 0.0) + s
-            sums[other][keep] = sums[keep][other]
-        sums[keep].pop(gone, None)
-        for other, s in sums[keep].items():
-            avg = s / (len(group[keep]) * len(group[other]))
-            if avg >= merge:
-                heapq.heappush(heap, (-avg, min(keep, other), max(keep, other)))
-    parts = np.zeros(size, dtype=np.int64)
-    for k, g in enumerate(sorted(alive)):
-        parts[group[g]] = k
-    return parts
+def _rnn_average_linkage(n: int, lo: np.ndarray, hi: np.ndarray, sc: np.ndarray, merge: float) -> np.ndarray:
+    """Group label of each node: average linkage cut where the best average score falls below `merge`.
+
+    Average linkage is reducible, so every pair of groups that are each other's best neighbour can merge
+    at once without changing the tree (the nearest-neighbour-chain argument); each round merges all such
+    pairs with sparse matrix products (sums of scores between groups), so memory stays O(links) and a
+    component of thousands of statements takes a few dozen vectorised rounds instead of a Python heap.
+    Ties go to the lower (content-first) group id.
+    """
+    from scipy import sparse
+
+    sums = sparse.coo_matrix((np.concatenate([sc, sc]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
+                             shape=(n, n)).tocsr()
+    size = np.ones(n)
+    label = np.arange(n)
+    while True:
+        m = size.size
+        coo = sums.tocoo()
+        rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+        avg = coo.data / (size[rows] * size[cols])
+        ok = (avg >= merge) & (rows != cols)
+        if not ok.any():
+            return label
+        rows, cols, avg = rows[ok], cols[ok], avg[ok]
+        order = np.lexsort((cols, -avg, rows))  # per row: best average first, then the lower id
+        rows, cols = rows[order], cols[order]
+        first = np.ones(rows.size, dtype=bool)
+        first[1:] = rows[1:] != rows[:-1]
+        best = np.full(m, -1, dtype=np.int64)
+        best[rows[first]] = cols[first]
+        x = np.flatnonzero(best >= 0)
+        y = best[x]
+        pair = (best[y] == x) & (x < y)
+        target = np.arange(m)
+        target[y[pair]] = x[pair]  # y joins x: the group keeps the lower id
+        kept, new_id = np.unique(target, return_inverse=True)
+        assign = sparse.csr_matrix((np.ones(m), (np.arange(m), new_id)), shape=(m, kept.size))
+        sums = (assign.T @ sums @ assign).tocsr()  # the diagonal (inside a group) is skipped above
+        size = np.bincount(new_id, weights=size, minlength=kept.size)
+        label = new_id[label]
 
 
 def reference_events(statements: Sequence[Statement], links: Sequence[Link], *,
