@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -449,11 +449,68 @@ def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str
     view["all_events"] = view["events"]
     if for_pdf and max_full_events is not None and len(view["events"]) > max_full_events:
         view["events"], view["summary_events"] = _split_long_tail(view["events"], max_full_events)
+    if for_pdf:
+        for statement in _view_statements(view):
+            statement["segments"] = coalesce_segments(statement["segments"])
     return template.render(
         report=view, for_pdf=for_pdf, page_size=page_size,
-        screen_css=_asset("css/screen.css"), print_css=_asset("css/print.css"),
+        screen_css=_pdf_screen_css() if for_pdf else _asset("css/screen.css"), print_css=_asset("css/print.css"),
         script=_asset("js/report.js"), types=[t.value for t in DifferenceType],
     )
+
+
+def _view_statements(view: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for event in view["events"]:
+        for cell in event["cells"]:
+            yield from cell["statements"]
+    for group in view["unique"]:
+        yield from group["statements"]
+
+
+def coalesce_segments(segments: Sequence[Segment]) -> list[Segment]:
+    """One highlight per run of words instead of one per word (PDF only).
+
+    Plain word changes come one word at a time; WeasyPrint lays out and draws each `<mark>` (and its
+    dotted border) as its own inline box, so "same region" as one mark costs half. Runs of the same type
+    and difference separated only by spaces merge; the words and their highlight stay the same.
+    """
+    merged: list[Segment] = []
+    for seg in segments:
+        if (seg.type and len(merged) >= 2 and not merged[-1].type and not merged[-1].text.strip()
+                and merged[-2].type == seg.type and merged[-2].difference == seg.difference):
+            space = merged.pop()
+            previous = merged.pop()
+            seg = Segment(previous.text + space.text + seg.text, seg.type, seg.difference)
+        merged.append(seg)
+    return merged
+
+
+# Screen-only rules the PDF never matches (hover/focus states, script-driven controls, the context panel,
+# tooltips): WeasyPrint tests every selector against every element, so the print layout gets the sheet
+# without them.
+_SCREEN_ONLY = re.compile(r":hover|:focus|:target|\.js\b|\.toolbar|\.context|\.ctx|\.tip\b|\bbutton\b|\bkbd\b"
+                          r"|\.cues|\.evidence|\.ev-cues|\.collapsed|\.skip|\.no-match|\.hidden-col|\.is-hidden"
+                          r"|\.current|\.dimmed|\.article|\[data-diff\]|\.statement:hover|\.toc\b")
+
+
+@lru_cache(maxsize=1)
+def _pdf_screen_css() -> str:
+    """screen.css less the rules in `_SCREEN_ONLY` and its @media blocks (print.css covers the page)."""
+    css = _asset("css/screen.css")
+    try:
+        import tinycss2
+    except ImportError:  # pragma: no cover - a WeasyPrint dependency
+        return css
+    kept = []
+    for rule in tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if rule.type == "qualified-rule":
+            selectors = [sel.strip() for sel in tinycss2.serialize(rule.prelude).split(",")]
+            selectors = [sel for sel in selectors if not _SCREEN_ONLY.search(sel)]
+            if selectors:
+                kept.append(f"{', '.join(selectors)} {{{tinycss2.serialize(rule.content).strip()}}}")
+        elif rule.type == "at-rule" and rule.at_keyword != "media":
+            kept.append(tinycss2.serialize([rule]))
+    return "\n".join(kept)
 
 
 def _split_long_tail(events: list[dict[str, Any]], keep: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
