@@ -59,8 +59,11 @@ def load_align(revision: str | None):  # type: ignore[no-untyped-def]
         import compare.align as module
 
         return module
-    source = subprocess.run(["git", "show", f"{revision}:compare/align.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
+    if Path(revision).is_file():  # a saved copy of an older align.py (machines without the git history)
+        source = Path(revision).read_text("utf-8")
+    else:
+        source = subprocess.run(["git", "show", f"{revision}:compare/align.py"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "align_baseline.py"
     path.write_text(source, "utf-8")
     spec = importlib.util.spec_from_file_location("align_baseline", path)
@@ -70,12 +73,27 @@ def load_align(revision: str | None):  # type: ignore[no-untyped-def]
     return module
 
 
+def baseline_weights(revision: str) -> Path:
+    """`REV:compare/data/aligner.json`, or `FILE.json` beside a saved align.py copy."""
+    if Path(revision).is_file():
+        return Path(revision).with_suffix(".json")
+    path = Path(tempfile.mkdtemp()) / "aligner.json"
+    path.write_text(subprocess.run(["git", "show", f"{revision}:compare/data/aligner.json"], cwd=ROOT, check=True,
+                                   capture_output=True, text=True).stdout, "utf-8")
+    return path
+
+
 def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
     """One run in this process: seconds, counts, RSS growth and the linked pairs."""
     align = load_align(revision)
     statements, vectors, truth = synthetic(outlets, per_outlet)
-    weights = align.default_weights("sentence-transformers/all-MiniLM-L6-v2")
-    align.build_events(statements[:4], align.link_statements(statements[:4], vectors[:4], weights=weights))
+    backend = "sentence-transformers/all-MiniLM-L6-v2"
+    if revision is None:
+        weights = align.default_weights(backend)
+    else:  # the scorer file of the same revision (features may differ between versions)
+        weights = align.load_weights(baseline_weights(revision), backend)
+    align.build_events(statements[:4], align.link_statements(statements[:4], vectors[:4], weights=weights),
+                       merge_threshold=weights.merge_threshold)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     links = align.link_statements(statements, vectors, weights=weights)
@@ -98,7 +116,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--outlets", type=int, default=32)
     parser.add_argument("--statements", type=int, default=200)
-    parser.add_argument("--baseline", default=None, help="git revision of compare/align.py to compare with")
+    parser.add_argument("--baseline", default=None,
+                        help="git revision of compare/align.py (or a saved copy of it) to compare with")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -109,7 +128,9 @@ def main() -> None:
     runs = []
     for revision in ("-", *([args.baseline] if args.baseline else [])):
         out = subprocess.run([sys.executable, __file__, "--outlets", str(args.outlets), "--statements",
-                              str(args.statements), "--child", revision], check=True, capture_output=True, text=True)
+                              str(args.statements), "--child", revision], capture_output=True, text=True)
+        if out.returncode:
+            raise SystemExit(f"align_speed: run of {revision} failed:\n{out.stderr[-2000:]}")
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"{args.outlets} outlets x {args.statements} statements; load average before {load[0]:.1f} "
           f"(after {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores")

@@ -22,6 +22,7 @@ import hashlib
 import heapq
 import json
 import math
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -401,11 +402,12 @@ LINK_FIELDS = ("cosine", "fuzzy", "overlap")  # what a Link carries besides its 
 
 def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights | None = None,
                    fuzzy_mask: np.ndarray | None = None, cos: np.ndarray | None = None,
-                   need: frozenset[str] | None = None) -> dict[str, np.ndarray]:
+                   need: frozenset[str] | None = None, scalars: bool = False) -> dict[str, np.ndarray]:
     """Feature matrices (n_a, n_b) for documents a < b of the story (all of FEATURES, or those in `need`).
 
     With `fuzzy_mask`, fuzzy is computed only where the mask is true (0 elsewhere); `cos` is the
-    block's cosine matrix when the caller already has it.
+    block's cosine matrix when the caller already has it; with `scalars`, document-level features are
+    float32 scalars instead of constant matrices (they broadcast to the same sums).
     """
     ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
     shape = (len(ra), len(rb))
@@ -419,6 +421,8 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
     small = 1.0 if len(ctx.doc_ids) < SMALL_STORY_DOCS else 0.0
 
     def const(value: float) -> Callable[[], np.ndarray]:
+        if scalars:
+            return lambda: np.float32(value)  # type: ignore[return-value]
         return lambda: np.full(shape, value, dtype=np.float32)
 
     makers: dict[str, Callable[[], np.ndarray]] = {
@@ -533,7 +537,8 @@ def _story_refs(ctx: StoryContext) -> tuple[list[StatementRef], np.ndarray]:
     return refs, np.fromiter((rank[s.doc_id] for s in ctx.statements), dtype=np.int64, count=len(refs))
 
 
-TOP_K = 5  # partners kept per statement and document pair (before the threshold); None keeps all
+TOP_K = 20  # partners kept per statement and document pair (before the threshold); None keeps all.
+# ECB+ full articles (annotated pairs): k=5 cut recall .953 -> .861, k=10 -> .930, k=20 -> .948 (F1 .810).
 
 
 @_one_blas_thread
@@ -553,25 +558,43 @@ def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
     cut = _logit_of(threshold)
     w_fuzzy = weights.weight("fuzzy")
     need = _needed(weights) - {"fuzzy"}
-    texts = [s.text for s in ctx.statements]
-    columns: list[list[np.ndarray]] = []
+    found: list[list[np.ndarray]] = []  # per block: positions a, b; fuzzy-free logit, cosine, overlap
     for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
         for b, lo, hi in later:
             rb = ctx.rows[ctx.doc_ids[b]]
-            feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi], need=need)
+            feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi], need=need, scalars=True)
             partial = _logit(weights, feats, skip="fuzzy")
             reach = partial + max(w_fuzzy, 0.0) >= cut - 1e-9
             if not reach.any():
                 continue
-            reach &= _candidates(partial, top_k)
-            if w_fuzzy != 0.0:
-                feats["fuzzy"] = _fuzzy([texts[p] for p in ra], [texts[p] for p in rb], reach)
-            else:
-                feats["fuzzy"] = np.zeros(partial.shape, dtype=np.float32)
-            score = _sigmoid(partial + w_fuzzy * feats["fuzzy"].astype(np.float64))
-            columns.append(_link_columns(ra, rb, reach & (score >= threshold), score, feats))
+            keep_i, keep_j = np.nonzero(reach & _candidates(partial, top_k))
+            found.append([ra[keep_i], rb[keep_j], partial[keep_i, keep_j], feats["cosine"][keep_i, keep_j],
+                          feats["overlap"][keep_i, keep_j]])
     refs, rank = _story_refs(ctx)
-    return _make_links(refs, rank, columns)
+    if not found:
+        return ()
+    pos_a, pos_b, partial, cosine, overlap = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    if w_fuzzy != 0.0:  # one pairwise C call over all candidates, on the cores this process may use
+        texts = [s.text for s in ctx.statements]
+        from rapidfuzz import fuzz, process
+        from rapidfuzz.utils import default_process
+
+        fuzzy = process.cpdist([texts[p] for p in pos_a.tolist()], [texts[p] for p in pos_b.tolist()],
+                               scorer=fuzz.token_set_ratio, processor=default_process, dtype=np.float32,
+                               workers=_fuzzy_workers()) / 100.0
+    else:
+        fuzzy = np.zeros(partial.shape, dtype=np.float32)
+    score = _sigmoid(partial + w_fuzzy * fuzzy.astype(np.float64))
+    ok = score >= threshold
+    return _make_links(refs, rank, [[pos_a[ok], pos_b[ok], score[ok], cosine[ok], fuzzy[ok], overlap[ok]]])
+
+
+def _fuzzy_workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def _logit_of(p: float) -> float:
