@@ -342,38 +342,56 @@ def compare_one(job: StoryJob, settings: Settings) -> StoryResult:
                        files)
 
 
-def version_changes(history: VersionHistory, embedder: Any, threshold: float | None) -> dict[str, Any]:
+REWORD_SIMILARITY = 0.6  # cosine or token-set similarity for an edited sentence to count as the same one
+
+
+def version_changes(history: VersionHistory, embedder: Any, threshold: float | None = None) -> dict[str, Any]:
     """What an outlet changed between consecutive versions of one article: added, removed, reworded.
 
-    Statements of the two versions are aligned with the comparison's own link scorer; a matched pair
-    with different wording is "reworded", unmatched statements are "added" or "removed".
+    Identical statements pair first; the rest pair greedily by the better of embedding cosine and
+    rapidfuzz token-set similarity (the aligner's two base signals). The story-level link scorer is not
+    used here: its document-context features are meant for different outlets, not two drafts of one text.
+    `threshold`, when given, replaces REWORD_SIMILARITY.
     """
-    from compare.align import link_statements
+    import numpy as np
+    from rapidfuzz import fuzz, process
+    from rapidfuzz.utils import default_process
+
     from compare.pipeline import segment_documents
 
+    cut = REWORD_SIMILARITY if threshold is None else threshold
     changes = []
     for (before_at, before), (after_at, after) in zip(history.versions, history.versions[1:], strict=False):
         statements = segment_documents([replace(before, doc_id="before"), replace(after, doc_id="after")])
-        vectors = embedder.encode([s.text for s in statements])
-        links = link_statements(statements, vectors, threshold=threshold)
         old = [s for s in statements if s.doc_id == "before"]
         new = [s for s in statements if s.doc_id == "after"]
         used_old: set[int] = set()
         used_new: set[int] = set()
-        reworded = []
         exact = {s.text: s.index for s in new}
         for s in old:  # identical statements first: wording unchanged
             if s.text in exact and exact[s.text] not in used_new:
                 used_old.add(s.index)
                 used_new.add(exact[s.text])
-        for link in sorted(links, key=lambda lk: (-lk.score, lk.a, lk.b)):
-            a, b = (link.a, link.b) if link.a.doc_id == "before" else (link.b, link.a)
-            if a.index in used_old or b.index in used_new:
-                continue
-            used_old.add(a.index)
-            used_new.add(b.index)
-            reworded.append({"before": old[a.index].text, "after": new[b.index].text,
-                             "score": round(link.score, 3)})
+        rest_old = [s for s in old if s.index not in used_old]
+        rest_new = [s for s in new if s.index not in used_new]
+        reworded = []
+        if rest_old and rest_new:
+            vectors = embedder.encode([s.text for s in rest_old + rest_new])
+            cosine = vectors[: len(rest_old)] @ vectors[len(rest_old):].T
+            fuzzy = process.cdist([s.text for s in rest_old], [s.text for s in rest_new],
+                                  scorer=fuzz.token_set_ratio, processor=default_process) / 100.0
+            similarity = np.maximum(cosine, fuzzy)
+            order = sorted(((float(similarity[i, j]), i, j) for i in range(len(rest_old))
+                            for j in range(len(rest_new))), key=lambda t: (-t[0], t[1], t[2]))
+            for score, i, j in order:
+                if score < cut:
+                    break
+                a, b = rest_old[i], rest_new[j]
+                if a.index in used_old or b.index in used_new:
+                    continue
+                used_old.add(a.index)
+                used_new.add(b.index)
+                reworded.append({"before": a.text, "after": b.text, "score": round(score, 3)})
         changes.append({
             "from": before_at, "to": after_at,
             "title_before": before.title if before.title != after.title else None,
