@@ -320,10 +320,12 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
 
 
-def with_markers(text: str) -> str:
-    """Pattern for a statement's squashed text in the PDF, where highlights add a one-letter type marker."""
-    markers = "[" + re.escape("".join(TYPE_MARKERS.values())) + "]?"
-    return markers.join(re.escape(ch) for ch in visible(text))
+def without_markers(text: str) -> str:
+    """Squashed visible text with the one-letter highlight markers removed (they may sit between any
+    two characters in the PDF). A plain substring test then stays linear even for 5,000-letter words,
+    where an optional-marker regex backtracks for minutes."""
+    markers = set("".join(TYPE_MARKERS.values()))
+    return "".join(ch for ch in visible(text) if ch not in markers)
 
 
 def pdf_actions(path: Path) -> list[str]:
@@ -361,12 +363,18 @@ def test_pdf_shows_payloads_as_text_and_links_only_http(hostile_reports: list[di
         path = report["out"] / "report.pdf"
         path.write_bytes(render_pdf(comparison))
         text = visible(pdf_text(path))  # zero-width characters have no glyph to extract
+        bare = without_markers(text)
         ids = [row["id"] for row in report["chunk"]]
         for row in report["chunk"]:
             payload = visible(show_bidi_controls(row["payload"]))
             assert payload[:300] in text, f"{row['id']}: outlet/title/url not literal in the PDF"
         for statement in comparison.statements:
-            assert re.search(with_markers(show_bidi_controls(statement.text)), text), (ids, statement.text[:120])
+            # Word by word, in 200-letter pieces: a very long word wraps over lines, cells and page breaks
+            # (repeated table headers land inside it), but every piece of it must still be literal text.
+            for word in show_bidi_controls(statement.text).split():
+                word = without_markers(word)
+                for piece in (word[i:i + 200] for i in range(0, len(word), 200)):
+                    assert piece in bare, (ids, statement.text[:120], piece[:80])
         for action in pdf_actions(path):
             assert re.match(r"^https?://", action), (ids, action)
             assert action in {safe_url(d.url) for d in comparison.documents}, (ids, action)
