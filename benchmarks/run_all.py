@@ -368,7 +368,7 @@ DASK_START, DASK_END = "<!-- bench:dask -->", "<!-- /bench:dask -->"
 
 
 def dask_table(dask: dict[str, Any], info: dict[str, Any]) -> str:
-    """The 1 vs 2 local workers table, also written into docs/distributed.md."""
+    """The 1 vs 2 local workers table, also written into the README (Dask section)."""
     if not dask or "error" in dask:
         return f"Not measured in the last `make bench`: {dask.get('error', 'section not run')}."
     return "\n".join([
@@ -387,7 +387,7 @@ def dask_table(dask: dict[str, Any], info: dict[str, Any]) -> str:
 
 
 def update_distributed_doc(table: str) -> None:
-    path = ROOT / "docs" / "distributed.md"
+    path = ROOT / "README.md"
     if not path.is_file():
         return
     text = path.read_text("utf-8")

@@ -83,7 +83,7 @@ def test_weights_file_with_unknown_feature_is_refused(tmp_path: Path) -> None:
 @pytest.mark.xfail(strict=True, reason="known regression of the small_story scorer (aligner-20261125 lr with "
                    "small_story): in this 3-document story the leftover bank/airline pair is each other's only "
                    "match and the documents share Peru/12/Monday/Cajamarca, so document context lifts it over "
-                   "the threshold; needs a statement-level gate, see docs/accuracy.md")
+                   "the threshold; needs a statement-level gate, see README, Accuracy")
 def test_statements_about_the_same_event_link_and_unrelated_ones_do_not(minilm) -> None:  # type: ignore[no-untyped-def]
     statements = make(story())
     vectors = minilm.encode([s.text for s in statements])
