@@ -52,7 +52,7 @@ def report_url(report_file: Path) -> str:
     return report_file.as_uri()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # one sync Playwright per thread: close it before other modules start theirs
 def browser() -> Iterator[Any]:
     executable = _chromium()
     from playwright.sync_api import sync_playwright
