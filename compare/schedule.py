@@ -603,11 +603,24 @@ def _input_hash(job: Job, members: Sequence[Any], versions: dict[int, list[Any]]
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _remove_stale_temp_files(output: Path) -> None:
+    """Drop `.NAME.XXXX.tmp` files that a killed run left between writing and renaming a report.
+
+    Safe because a run holds the job lock: no other writer of this output folder is alive.
+    """
+    if not output.is_dir():
+        return
+    for leftover in output.rglob(".*.tmp"):
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
+
+
 def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], bool],
              map_fn: Callable[..., Iterable[StoryResult]], say: Notify) -> bool:
     """Compare the stories whose inputs changed, write their reports, then the index and the feed."""
     from compare.report import write_outputs
 
+    _remove_stale_temp_files(job.output)
     jobs = []
     for story in store.stories():
         members = store.story_members(story["id"])
