@@ -153,7 +153,7 @@ def test_random_sigkills_lose_and_duplicate_nothing(schedule, site, reference, t
     longest = max(2.0, reference["seconds"] * 0.6)
     while kills < KILL_POINTS:
         chains += 1
-        assert chains <= 10, f"only {kills} kills landed"
+        assert chains <= 40, f"only {kills} kills landed in {chains - 1} runs"  # a guard against looping forever
         folder = tmp_path / f"chain{chains}"
         job_path = write_job(folder / "job", site)
         before = state(folder / "job")
