@@ -104,8 +104,18 @@ def job_parser_available() -> bool:
 
 # ------------------------------------------------------------------------------------- strategies
 
+# Seeds that live elsewhere in the repository are read in place rather than copied into fuzz/seeds/.
+ROOT = HERE.parent
+SHARED_SEEDS = {
+    "html": [ROOT / "corpora" / "kupyansk" / "kharkiv-regional-herald.html",
+             ROOT / "corpora" / "harbor-strike" / "coastal-business-review.html",
+             ROOT / "tests" / "payloads" / "remote_resources.html"],
+}
+
+
 def seeds(target: str) -> list[bytes]:
-    return [p.read_bytes() for p in sorted((SEEDS / target).glob("*")) if p.is_file()]
+    own = sorted(p for p in (SEEDS / target).glob("*") if p.is_file()) if (SEEDS / target).is_dir() else []
+    return [p.read_bytes() for p in [*own, *SHARED_SEEDS.get(target, [])] if p.is_file()]
 
 
 @st.composite
