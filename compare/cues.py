@@ -998,6 +998,8 @@ def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
             candidate = _np_before(text, len(head_text) - 1)
             if candidate and candidate[0] == 0 and "," in candidate[1] and len(candidate[1].split()) <= 8:
                 before, inverted = candidate, False  # "The union's president, Mara Quint, said"
+            elif re.fullmatch(rf"[A-Z][\w{_APOS}-]+(?:\s+[A-Z][\w{_APOS}-]+)+,\s+[^,]{{1,80}},", head_text):
+                before, inverted = (0, head_text[:-1]), False  # "Mara Quint, general secretary of X, said"
         if verb.startswith("quoted"):
             quoted = re.match(r"\s+(.+?)\s+as\s+saying\b", text[m.end():])
             if quoted and before:
