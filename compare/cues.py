@@ -724,6 +724,7 @@ DATE_RE = re.compile(
     r"|(?P<rel>\b(?i:yesterday|today|tonight|tomorrow|last\s+night|this\s+(?:morning|afternoon|evening)|"
     r"(?:earlier|later)\s+this\s+(?:week|month|year)|(?:last|next|this|past)\s+(?:week|month|year|weekend)|"
     r"over\s+the\s+weekend|(?:a|one|two|three|four|five|six|seven|\d+)\s+(?:days?|weeks?)\s+(?:ago|earlier|later)|"
+    r"(?:several\s+|a\s+few\s+)?weeks\s+(?:ago|earlier)|"
     r"the\s+day\s+before|a\s+day\s+(?:after|before|earlier|later)|overnight)\b)"
     rf"|(?P<mo>\b(?:(?P<part>early|mid|late)[- ])?(?P<m4>{_MONTH_FULL})\b)"
     rf"|(?P<yr>(?<![\w,.$€£-]){_YEAR}(?![\d,.]\d|\d|%))"
@@ -836,7 +837,31 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 continue
             value = {"relative": word}
             ago = re.match(r"(\w+) days? (ago|earlier)", word)
-            if reference and word in _REL_DAYS:
+            weeks = re.match(r"(?:(\w+) )?weeks? (?:ago|earlier)$", word)
+            if reference and weeks and weeks.group(1) not in ("several", "few"):
+                # "two weeks ago": that week, give or take a few days; "weeks ago": at least a week back
+                n = _number_value(weeks.group(1)) if weeks.group(1) not in (None, "a", "one") else 1
+                if weeks.group(1) is None:
+                    value["to"] = (reference - timedelta(days=7)).isoformat()
+                elif n:
+                    value["from"] = (reference - timedelta(days=7 * int(n) + 3)).isoformat()
+                    value["to"] = (reference - timedelta(days=7 * int(n) - 3)).isoformat()
+            elif reference and weeks:
+                value["to"] = (reference - timedelta(days=7)).isoformat()
+            elif reference and re.fullmatch(r"(?:last|this|past|next|earlier\s+this|later\s+this)\s+week", word):
+                # the calendar week (Monday to Sunday) it names
+                monday = reference - timedelta(days=reference.weekday())
+                shift = {"last": -7, "next": 7}.get(word.split()[0], 0)
+                first = monday + timedelta(days=shift)
+                last = first + timedelta(days=6)
+                if word.startswith("earlier"):
+                    last = reference
+                elif word.startswith("later"):
+                    first = reference
+                elif word.startswith("past"):
+                    first, last = reference - timedelta(days=7), reference
+                value.update({"from": first.isoformat(), "to": last.isoformat()})
+            elif reference and word in _REL_DAYS:
                 value["iso"] = (reference + timedelta(days=_REL_DAYS[word])).isoformat()
             elif reference and ago:
                 n = _number_value(ago.group(1)) or (1 if ago.group(1) in ("a", "one") else None)
@@ -860,6 +885,9 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             value = {"month": _month_number(month_word)}
             part = m.group("part")
             value["part"] = part.lower() if part else None
+            edge = re.search(r"\b(end|start|beginning)\s+of\s+$", before, re.IGNORECASE)
+            if edge and not part:
+                value["part"] = "late" if edge.group(1).lower() == "end" else "early"  # "at the end of February"
         elif m.group("yr"):
             if not _YEAR_CONTEXT.search(before):
                 continue

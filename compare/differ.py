@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
 from functools import lru_cache
 
 from compare.cues import framing_terms, lexicon, name_key
@@ -344,6 +345,27 @@ def _date_facts(cue: Cue) -> tuple[str | None, str | None, str | None]:
     return day, month, weekday
 
 
+_PART_DAYS = {"early": (1, 10), "mid": (11, 20), "late": (21, 31)}
+
+
+def _interval(cue: Cue, year_hint: int | None) -> tuple[date, date] | None:
+    """The days a date cue allows, when it pins them down: a day, a week ("last week"), "weeks ago" (any
+    day up to a week back), or a month or part of one ("at the end of February"; the year from the other
+    date when the cue has none)."""
+    value = cue.value if isinstance(cue.value, dict) else {}
+    if value.get("iso"):
+        day = date.fromisoformat(str(value["iso"]))
+        return day, day
+    if value.get("to"):
+        return date.fromisoformat(str(value.get("from") or "0001-01-01")), date.fromisoformat(str(value["to"]))
+    month, year = value.get("month"), value.get("year") or year_hint
+    if month and year and not value.get("day"):
+        last = (date(int(year) + int(month) // 12, int(month) % 12 + 1, 1) - timedelta(days=1)).day
+        lo, hi = _PART_DAYS.get(str(value.get("part") or ""), (1, last))
+        return date(int(year), int(month), lo), date(int(year), int(month), min(hi, last))
+    return None
+
+
 def _dates_compatible(a: Cue, b: Cue) -> bool | None:
     """True/False when two dates can be compared and agree/disagree; None when they cannot be compared."""
     da, ma, wa = _date_facts(a)
@@ -352,6 +374,10 @@ def _dates_compatible(a: Cue, b: Cue) -> bool | None:
         return da == db
     if wa and wb:
         return wa == wb
+    ia = _interval(a, int(db[:4]) if db else None)
+    ib = _interval(b, int(da[:4]) if da else None)
+    if ia and ib and (ia[0] != ia[1] or ib[0] != ib[1]):
+        return ia[0] <= ib[1] and ib[0] <= ia[1]
     if ma and mb:
         if ma.startswith("?") or mb.startswith("?"):
             return ma[-2:] == mb[-2:]
@@ -359,10 +385,51 @@ def _dates_compatible(a: Cue, b: Cue) -> bool | None:
     return None
 
 
+# Times of day, as hour ranges ("shortly after 3am" against "on Saturday afternoon").
+_DAYPART_HOURS = {"morning": (5, 12), "midday": (11, 14), "noon": (11, 14), "afternoon": (12, 18),
+                  "evening": (17, 23), "nightfall": (17, 22), "night": (21, 30), "overnight": (21, 30),
+                  "dawn": (4, 8), "dusk": (17, 21)}
+_DAYPART = re.compile(r"(?<![\w-])(?:(?P<part>morning|midday|noon|afternoon|evening|nightfall|night|overnight|dawn|"
+                      r"dusk)|(?P<hour>\d{1,2})(?::(?P<min>\d\d))?\s?(?P<ampm>[ap])\.?m\b\.?)", re.IGNORECASE)
+# "By Monday evening, 14 ships were waiting": the time a figure was taken, not when the event happened.
+_SNAPSHOT = re.compile(r"\b(?:by|as\s+of|until|till)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def _snapshot(statement: Statement, start: int) -> bool:
+    return bool(_SNAPSHOT.search(statement.text[:start]))
+
+
+def _dayparts(statement: Statement) -> list[tuple[int, int, str, tuple[int, int]]]:
+    """(start, end, text, hours) of each time of day an English statement gives for its event."""
+    if statement.language[:2] != "en":
+        return []
+    out = []
+    for m in _DAYPART.finditer(statement.text):
+        if _snapshot(statement, m.start()):
+            continue
+        if m.group("part"):
+            if m.group("part").lower() == "night" and re.search(r"\bthe\s+$", statement.text[:m.start()]) and \
+                    re.search(r"\bspent\s+the\s+$", statement.text[:m.start()]):
+                continue  # "spent the night": a duration
+            hours = _DAYPART_HOURS[m.group("part").lower()]
+        else:
+            hour = int(m.group("hour")) % 12 + (12 if m.group("ampm").lower() == "p" else 0)
+            hours = (hour, hour + 1)
+        out.append((m.start(), m.end(), m.group(0), hours))
+    return out
+
+
+def _hours_agree(x: tuple[int, int], y: tuple[int, int]) -> bool:
+    """Whether two hour ranges overlap (a range past 24 wraps into the next morning)."""
+    def spans(r: tuple[int, int]) -> list[tuple[int, int]]:
+        return [r, (r[0] - 24, r[1] - 24)] if r[1] > 24 else [r, (r[0] + 24, r[1] + 24)]
+    return any(a[0] < b[1] and b[0] < a[1] for a in spans(x) for b in spans(y))
+
+
 def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Dates that disagree where both outlets pin them down to the same precision ("Monday" vs
     "Nov. 20" resolved against each article's date; "earlier this month" vs "in late October")."""
-    dated = {d: _cues(st, CueType.DATE) for d, st in sides.items()}
+    dated = {d: [(s, c) for s, c in _cues(st, CueType.DATE) if not _snapshot(s, c.start)] for d, st in sides.items()}
     docs = sorted(d for d, cues in dated.items() if cues)
     involved: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
     for i, a in enumerate(docs):
@@ -377,6 +444,18 @@ def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Dif
                     involved[a].append(x)
                 if y not in involved[b]:
                     involved[b].append(y)
+    # Times of day: both outlets give one for the event, and they cannot be the same hour.
+    hours = {d: [(s, h) for s in st for h in _dayparts(s)] for d, st in sides.items()}
+    timed = sorted(d for d in hours if hours[d])
+    for i, a in enumerate(timed):
+        for b in timed[i + 1:]:
+            if any(_hours_agree(x[1][3], y[1][3]) for x in hours[a] for y in hours[b]):
+                continue
+            for doc in (a, b):
+                for s, (start, end, text, _) in hours[doc]:
+                    cue = Cue(CueType.DATE, start, end, text, {"time": text})
+                    if (s, cue) not in involved[doc]:
+                        involved[doc].append((s, cue))
     if not involved:
         return []
     evidence = [_evidence(s, c) for d in sorted(involved) for s, c in involved[d]]
@@ -508,8 +587,11 @@ def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[D
             sources = [c for c in s.cues if c.type == CueType.ATTRIBUTION]
             places = find_locations(s.text, s.cues, s.language)
             for cue in s.cues:
-                if cue.type != CueType.ENTITY or _inside(cue, sources) or (cue.text.isupper() and cue.start == 0):
+                if cue.type != CueType.ENTITY or (cue.text.isupper() and cue.start == 0):
                     continue
+                if any(src.start <= cue.start and cue.end <= src.end and "," not in s.text[src.start:cue.start]
+                       for src in sources):
+                    continue  # the cited source itself; its affiliation after a comma is kept ("X, head of Y,")
                 if any(p.start <= cue.start < p.end for p in places):  # "on Fenwick Road": a place
                     continue
                 if _key(cue) in own_names or cue.text.lower() in own_names:
