@@ -110,3 +110,159 @@ def test_no_statement_is_embedded_twice(tmp_path: Path) -> None:
     EmbeddingCache.clear_memory()
     EmbeddingCache(tmp_path / "cache.sqlite").encode(embedder, ["a", "bb"])  # disk layer
     assert embedder.seen == ["a", "bb", "ccc"]
+
+
+# ------------------------------------------------------------------ packed encoder (the MiniLM fast path)
+
+def corpus_sentences() -> list[str]:
+    """Real sentences of the demo story (English, Russian, Ukrainian, HTML) plus awkward inputs."""
+    import re
+
+    root = Path(__file__).resolve().parents[1] / "corpora" / "kupyansk"
+    texts: list[str] = []
+    for path in sorted(root.iterdir()):
+        if path.suffix in (".txt", ".md", ".html"):
+            raw = re.sub(r"<[^>]+>", " ", path.read_text("utf-8"))
+            texts += [s.strip() for s in re.split(r"(?<=[.!?])\s+", raw) if s.strip()]
+    return [*texts, "", "   ", "x", "Café naïve résumé — “quoted” 3½ km²", "word " * 400]
+
+
+@pytest.fixture(scope="module")
+def library_and_packed(monkeypatch_module):  # type: ignore[no-untyped-def]
+    from compare.embed import SentenceTransformerEmbedder
+
+    monkeypatch_module.setenv("STORYDIFF_ENCODER", "sentence-transformers")
+    library = SentenceTransformerEmbedder()
+    monkeypatch_module.setenv("STORYDIFF_ENCODER", "packed")
+    packed = SentenceTransformerEmbedder()
+    return library, packed
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():  # type: ignore[no-untyped-def]
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.mark.model
+def test_packed_encoder_gives_the_vectors_sentence_transformers_gives(library_and_packed) -> None:  # type: ignore[no-untyped-def]
+    library, packed = library_and_packed
+    texts = corpus_sentences()
+    expected, got = library.encode(texts), packed.encode(texts)
+    assert library.engine == "sentence-transformers" and packed.engine == "packed"
+    assert got.shape == expected.shape == (len(texts), 384) and got.dtype == np.float32
+    assert float((expected * got).sum(axis=1).min()) >= 0.999
+    # Same tokens too, truncation at max_seq_length (256) included.
+    assert packed._load().token_ids(texts) == library._load().tokenizer(
+        texts, truncation=True, max_length=256)["input_ids"]
+
+
+@pytest.mark.model
+def test_packed_vectors_do_not_depend_on_batch_order_or_company(library_and_packed) -> None:  # type: ignore[no-untyped-def]
+    _, packed = library_and_packed
+    texts = corpus_sentences()[:40]
+    together = packed.encode(texts)
+    alone = np.concatenate([packed.encode([t]) for t in texts[:8]])
+    reversed_ = packed.encode(texts[::-1])[::-1]
+    assert np.allclose(alone, together[:8], atol=1e-5)
+    assert np.allclose(reversed_, together, atol=1e-5)
+    assert np.array_equal(packed.encode(texts), together)  # the same call gives the same bits
+
+
+@pytest.mark.model
+def test_packed_batches_hold_each_text_once_within_the_token_budget(library_and_packed) -> None:  # type: ignore[no-untyped-def]
+    _, packed = library_and_packed
+    model = packed._load()
+    lengths = [len(ids) for ids in model.token_ids(corpus_sentences())] * 8
+    batches = model.batches(lengths)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert all(sum(lengths[i] for i in b) <= model.token_budget for b in batches if len(b) > 1)
+    firsts = [lengths[b[0]] for b in batches]
+    assert firsts == sorted(firsts, reverse=True)  # longest first: the workers finish together
+    small = model.batches([30] * 20)  # 600 tokens: still one batch per worker thread
+    assert len(small) >= min(model.threads, 20 * 30 // model.max_length)
+
+
+def test_only_mean_pooled_bert_folders_take_the_packed_path(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from compare.embed import PackedBertEncoder, packaged_minilm_path
+
+    source = packaged_minilm_path()
+    assert PackedBertEncoder.supports(source)
+
+    def variant(name: str, edit) -> Path:  # type: ignore[no-untyped-def]
+        folder = tmp_path / name
+        shutil.copytree(source, folder, ignore=shutil.ignore_patterns("model.safetensors"))
+        (folder / "model.safetensors").symlink_to(source / "model.safetensors")
+        edit(folder)
+        return folder
+
+    def set_json(relative: str, **changes) -> object:  # type: ignore[no-untyped-def]
+        def edit(folder: Path) -> None:
+            data = json.loads((folder / relative).read_text())
+            data.update(changes)
+            (folder / relative).write_text(json.dumps(data))
+        return edit
+
+    assert PackedBertEncoder.supports(variant("same", lambda folder: None))
+    assert not PackedBertEncoder.supports(variant("cls", set_json(
+        "1_Pooling/config.json", pooling_mode_cls_token=True, pooling_mode_mean_tokens=False)))
+    assert not PackedBertEncoder.supports(variant("roberta", set_json("config.json", model_type="roberta")))
+    assert not PackedBertEncoder.supports(variant("relative", set_json(
+        "config.json", position_embedding_type="relative_key")))
+    assert not PackedBertEncoder.supports(variant("lower", set_json("sentence_bert_config.json", do_lower_case=True)))
+    assert not PackedBertEncoder.supports(variant("bin", lambda f: (f / "model.safetensors").unlink()))
+
+
+# ------------------------------------------------------------------ the cache: keyed by backend + text
+
+class NamedCountingEmbedder(CountingEmbedder):
+    def __init__(self, name: str, scale: float) -> None:
+        super().__init__()
+        self.name, self.scale = name, scale
+
+    def encode(self, texts):  # type: ignore[no-untyped-def]
+        return super().encode(texts) * self.scale
+
+
+def test_the_cache_keeps_each_backends_vectors_apart(tmp_path: Path) -> None:
+    """The same statement under two backends is embedded once by each, never served across backends."""
+    EmbeddingCache.clear_memory()
+    one, two = NamedCountingEmbedder("backend-one", 1.0), NamedCountingEmbedder("backend-two", 2.0)
+    path = tmp_path / "cache.sqlite"
+    first = EmbeddingCache(path).encode(one, ["same text", "other"])
+    second = EmbeddingCache(path).encode(two, ["same text"])
+    assert one.seen == ["same text", "other"] and two.seen == ["same text"]
+    assert np.array_equal(second[0], first[0] * 2)
+    for _ in range(2):  # memory layer, then (after clearing it) the SQLite file: nothing re-embedded
+        assert np.array_equal(EmbeddingCache(path).encode(two, ["same text"]), second)
+        assert np.array_equal(EmbeddingCache(path).encode(one, ["other", "same text"]), first[::-1])
+        EmbeddingCache.clear_memory()
+    assert one.seen == ["same text", "other"] and two.seen == ["same text"]
+
+
+def test_the_cache_tells_texts_apart_by_every_character(tmp_path: Path) -> None:
+    EmbeddingCache.clear_memory()
+    embedder = CountingEmbedder()
+    texts = ["Police said", "Police said ", "police said", "Police  said", "Полиция said"]
+    EmbeddingCache(tmp_path / "c.sqlite").encode(embedder, texts)
+    EmbeddingCache(tmp_path / "c.sqlite").encode(embedder, texts)
+    assert embedder.seen == texts
+
+
+@pytest.mark.model
+def test_a_real_backend_embeds_a_statement_once_across_stories(tmp_path: Path) -> None:
+    EmbeddingCache.clear_memory()
+    embedder = get_embedder("minilm")
+    story_one = ["The bridge was closed on Monday.", "Officials blamed the storm."]
+    story_two = ["Officials blamed the storm.", "Repairs will take a week."]
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    first = cache.encode(embedder, story_one)
+    second = cache.encode(embedder, story_two)
+    assert cache.embedded == 3
+    assert np.array_equal(second[0], first[1])
+    EmbeddingCache.clear_memory()
+    reopened = EmbeddingCache(tmp_path / "cache.sqlite")
+    assert np.array_equal(reopened.encode(embedder, story_two), second) and reopened.embedded == 0
