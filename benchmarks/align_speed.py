@@ -6,13 +6,15 @@ Synthetic but shaped like a real feed: 60 events, each outlet reporting each eve
 statements with event words plus common words; vectors are event directions plus noise. Each run is a
 fresh process (peak RSS is per process): the current `compare.align`, then, with `--baseline REV`, the
 `compare/align.py` of that git revision on the same input, so the ratio is measured under the same load.
-Prints seconds for links and events, link and event counts, peak RSS growth, the load average, and how
-many of the baseline's same-event links (both statements from one synthetic event) the current code keeps.
+Prints seconds for links and events, link and event counts, peak RSS growth, the load average, how
+many of the baseline's same-event links (both statements from one synthetic event) the current code keeps,
+and whether every link (ends, score, cosine, fuzzy, overlap) and event equals the baseline's.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import os
@@ -104,7 +106,14 @@ def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
     event_of = {s.ref: e for s, e in zip(statements, truth, strict=True)}
     same = sorted(f"{lk.a.doc_id}:{lk.a.index}|{lk.b.doc_id}:{lk.b.index}" for lk in links
                   if event_of[lk.a] == event_of[lk.b])
+    digest = hashlib.sha1()
+    for lk in links:
+        digest.update(f"{lk.a.doc_id}:{lk.a.index}|{lk.b.doc_id}:{lk.b.index}|{lk.score}|{lk.cosine}|{lk.fuzzy}|"
+                      f"{lk.overlap}\n".encode())
+    for event in events:
+        digest.update(f"{event.event_id}:{event.members}:{event.cohesion}\n".encode())
     return {"revision": revision or "working tree", "links": len(links), "same_event_links": len(same),
+            "digest": digest.hexdigest(),
             "events": len(events), "links_s": linked - started, "events_s": done - linked,
             "total_s": done - started,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -144,7 +153,7 @@ def main() -> None:
         print(f"  speed-up {old['total_s'] / new['total_s']:.1f}x (links {old['links_s'] / new['links_s']:.1f}x, "
               f"events {old['events_s'] / max(new['events_s'], 1e-9):.1f}x); RSS growth "
               f"{old['rss_growth_mb']:.0f} -> {new['rss_growth_mb']:.0f} MB; same-event links of the baseline "
-              f"kept: {kept:.3f}")
+              f"kept: {kept:.3f}; links and events identical to the baseline: {new['digest'] == old['digest']}")
 
 
 if __name__ == "__main__":

@@ -253,3 +253,75 @@ def test_scorer_weights_reject_mismatched_coefficients() -> None:
 
     with pytest.raises(ConfigError):
         ScorerWeights(features=("cosine", "fuzzy"), coef=(1.0,), bias=0.0)
+
+
+def test_strip_features_equal_the_per_block_features_exactly() -> None:
+    from compare.align import STRIP_FEATURES, _strip_features, block_features, story_context
+
+    rng = np.random.default_rng(31)
+    statements, vectors = _random_story(rng, n_docs=5, n_sent=10)
+    ctx = story_context(statements, vectors)
+    for a in range(len(ctx.doc_ids) - 1):
+        ra = ctx.rows[ctx.doc_ids[a]]
+        later = range(a + 1, len(ctx.doc_ids))
+        cols = np.concatenate([ctx.rows[ctx.doc_ids[b]] for b in later])
+        strip = _strip_features(ctx, ra, cols, frozenset(STRIP_FEATURES))
+        lo = 0
+        for b in later:
+            hi = lo + len(ctx.rows[ctx.doc_ids[b]])
+            own = block_features(ctx, a, b, need=frozenset(STRIP_FEATURES))
+            for name in STRIP_FEATURES:
+                assert np.array_equal(strip[name][:, lo:hi], own[name]), name
+            lo = hi
+
+
+def test_fast_aligner_equals_brute_force_on_a_larger_story_with_anchors() -> None:
+    """Many documents (strip features span several blocks) and shared numbers (anchor overlap non-zero)."""
+    rng = np.random.default_rng(41)
+    statements, vectors = _random_story(rng, n_docs=9, n_sent=25)
+    weights = default_weights()
+    assert any(s.cues for s in statements)
+    for threshold in (0.1, weights.threshold):
+        assert link_statements(statements, vectors, threshold=threshold, weights=weights) == reference_links(
+            statements, vectors, threshold=threshold, weights=weights)
+
+
+def test_events_with_groups_that_stop_merging_equal_the_reference() -> None:
+    """A high merge threshold leaves most groups unable to merge again; dropping their pairs from the
+    clustering must not change the groups that do merge."""
+    rng = np.random.default_rng(5)
+    statements, links = _random_links(rng, n_docs=6, per_doc=15, density=0.5)
+    for merge in (0.5, 0.7, 0.85):
+        assert build_events(statements, links, merge_threshold=merge) == reference_events(
+            statements, links, merge_threshold=merge)
+
+
+def _peak_and_candidates(n_docs: int, per_doc: int) -> tuple[int, int, int]:
+    """Peak traced memory of link_statements, its candidate count (links at a near-zero threshold: every
+    pair that reaches the top-k), and the number of cross-document pairs."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    vocab = [f"w{k}" for k in range(400)]
+    statements = make({f"d{d}": [" ".join(rng.choice(vocab, size=12)) for _ in range(per_doc)]
+                       for d in range(n_docs)})
+    vectors = rng.normal(size=(len(statements), 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    link_statements(statements[:40], vectors[:40])  # imports and caches outside the trace
+    tracemalloc.start()
+    try:
+        link_statements(statements, vectors)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    candidates = len(link_statements(statements, vectors, threshold=1e-9))
+    return peak, candidates, n_docs * (n_docs - 1) // 2 * per_doc * per_doc
+
+
+def test_link_memory_grows_no_faster_than_the_candidates_kept() -> None:
+    """Four times the outlets: 18x the pairs and about as many more candidates, but the similarity work is
+    blocked per document, so peak memory grows less than the candidates and never holds a float64 per pair."""
+    small_peak, small_candidates, _ = _peak_and_candidates(5, 60)
+    big_peak, big_candidates, big_pairs = _peak_and_candidates(20, 60)
+    assert big_peak / small_peak <= big_candidates / small_candidates
+    assert big_peak < big_pairs * 8 / 1.5
