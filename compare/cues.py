@@ -978,7 +978,9 @@ def _np_before(text: str, pos: int) -> tuple[int, str] | None:
             if first_word.endswith("ing") or first_word in ("who", "interviewed", "speaking", "quoting", "citing"):
                 return prev  # the aside is dropped
             proper_name = all(w[:1].isupper() for w in phrase.split())
-            if proper_name and (prev[1][:1].isupper() or prev[1].lower().startswith(("the ", "a ", "an "))):
+            role_like = len(prev[1].split()) <= 6 and not re.search(r"\b[a-z]+ed\b", prev[1])
+            role_start = prev[1][:1].isupper() or prev[1].lower().startswith(("the ", "a ", "an "))
+            if proper_name and role_like and role_start:
                 return prev[0], text[prev[0]:pos].strip()  # role, then the person's name
     return start, phrase
 

@@ -113,11 +113,19 @@ _ASSURANCE = re.compile(r"\b(?:promise|promises|guarantee|guarantees|assurance|a
                         r"demand|demands|undertaking|vow)\s+that\b[^,;.]*$", re.IGNORECASE)
 
 
+# "..., a claim the operator denied": another party's rebuttal appended to the outlet's report.
+_REBUTTAL = re.compile(r",\s*(?:a|the)\s+claims?\s+(?:that\s+)?(?!could|can|was|has|is)[^,.;]*", re.IGNORECASE)
+
+
+def _in_rebuttal(statement: Statement, start: int) -> bool:
+    return any(m.start() <= start < m.end() for m in _REBUTTAL.finditer(statement.text))
+
+
 def _real_negation(statement: Statement, cue: Cue) -> bool:
     """A negation of the event: not one inside a hedge ("could not be verified"), not "without power",
-    not inside the content of a promise or demand."""
+    not inside the content of a promise or demand, not another party's rebuttal ("a claim X denied")."""
     hedges = [c for c in statement.cues if c.type == CueType.HEDGE]
-    if _inside(cue, hedges) or cue.text.lower() in _NOT_DENIALS:
+    if _inside(cue, hedges) or cue.text.lower() in _NOT_DENIALS or _in_rebuttal(statement, cue.start):
         return False
     return not _ASSURANCE.search(statement.text[:cue.start])
 
@@ -176,20 +184,37 @@ def _same_source(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a & b) or a <= b or b <= a
 
 
-def _source_key(cue: Cue) -> tuple[frozenset[str], frozenset[str]]:
-    """(content words, actors) of a cited source."""
-    return _source_tokens(cue), _actors(cue.source or "")
+SourceKey = tuple[frozenset[str], frozenset[str], frozenset[str]]
 
 
-def _keys_agree(x: tuple[frozenset[str], frozenset[str]], y: tuple[frozenset[str], frozenset[str]]) -> bool:
-    return _same_source(x[0], y[0]) or bool(x[1] & y[1])
+def _source_names(source: str) -> frozenset[str]:
+    """Proper names inside a cited source ("the rail operator Northline Freight" -> {"northline freight"})."""
+    names = re.findall(r"(?<![\w'’])[A-Z][\w'’-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w'’-]*)*", source)
+    return frozenset(name_key(re.sub(r"['’]s$", "", n)) for n in names
+                     if n not in ("The", "A", "An", "According") and n.lower() not in _PRONOUNS)
 
 
-def _names_source(statements: Sequence[Statement], key: tuple[frozenset[str], frozenset[str]]) -> bool:
+def _source_key(cue: Cue) -> SourceKey:
+    """(content words, actors, proper names) of a cited source."""
+    return _source_tokens(cue), _actors(cue.source or ""), _source_names(cue.source or "")
+
+
+def _keys_agree(x: SourceKey, y: SourceKey) -> bool:
+    """One source under two descriptions: a shared actor, or shared words — unless both name their source
+    and the names differ ("the rail operator Northline Freight" is not "a report by the Rail Accident Branch",
+    though both say "rail")."""
+    if x[1] & y[1]:
+        return True
+    if x[2] and y[2] and not (x[2] & y[2]) and not any(a in b or b in a for a in x[2] for b in y[2]):
+        return False
+    return _same_source(x[0], y[0])
+
+
+def _names_source(statements: Sequence[Statement], key: SourceKey) -> bool:
     """Whether an outlet's unattributed statement names the cited source as the actor ("Ukraine's General
     Staff rejected the claim" against "Ukraine's General Staff has denied", "Кремль називає" against
     "Moscow has described"): it reports what the source did, not a bare fact."""
-    tokens, actors = key
+    tokens, actors, _ = key
     for statement in statements:
         words = {w for w in re.findall(r"[\w-]+", re.sub(r"['’]s\b", "", statement.text.lower()))}
         if tokens and tokens <= words:
@@ -226,7 +251,7 @@ def detect_attribution(event: Event, sides: Sides, outlets: dict[str, str]) -> l
         elif cues:
             third.add(doc)  # "he said": someone other than the outlet, name unknown
     keys = {d: [_source_key(c) for _, c in cues] for d, cues in cited.items()}
-    keys |= {d: [(_OWN_VOICE, frozenset())] for d in own}
+    keys |= {d: [(_OWN_VOICE, frozenset(), frozenset())] for d in own}
     docs = sorted(set(keys) | bare)
     involved: set[str] = set()
     for i, a in enumerate(docs):
@@ -392,7 +417,7 @@ _DAYPART_HOURS = {"morning": (5, 12), "midday": (11, 14), "noon": (11, 14), "aft
 _DAYPART = re.compile(r"(?<![\w-])(?:(?P<part>morning|midday|noon|afternoon|evening|nightfall|night|overnight|dawn|"
                       r"dusk)|(?P<hour>\d{1,2})(?::(?P<min>\d\d))?\s?(?P<ampm>[ap])\.?m\b\.?)", re.IGNORECASE)
 # "By Monday evening, 14 ships were waiting": the time a figure was taken, not when the event happened.
-_SNAPSHOT = re.compile(r"\b(?:by|as\s+of|until|till)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+_SNAPSHOT = re.compile(r"\b(?:by|as\s+of)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 
 
 def _snapshot(statement: Statement, start: int) -> bool:
@@ -582,7 +607,7 @@ def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[D
     for doc, statements in sides.items():
         for s in statements:
             for actor in find_actors(s.text, s.cues, s.language):
-                if actor.key:
+                if actor.key and not _in_rebuttal(s, actor.start):
                     found[doc].append(("agent", actor.key, s, actor.start, actor.end, actor.text))
             sources = [c for c in s.cues if c.type == CueType.ATTRIBUTION]
             places = find_locations(s.text, s.cues, s.language)

@@ -229,8 +229,9 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
         if head is None:
             right_nouns = [_singular(w.lower().strip(",.")) for w in right.split() if w[:1].islower()]
             head = next((w for w in reversed(right_nouns) if w in place_nouns), None)
+    named_place = _singular(lows[-1]) in place_nouns if lows else False  # "Station Road", "Town Hall"
     if any(e.start >= start and e.end <= end and not any(p.start < e.end and e.start < p.end for p in place_cues)
-           for e in entity_cues) and head is None and part is None:
+           for e in entity_cues) and head is None and part is None and not named_place:
         return None  # a person's or an organisation's name
     names = set()
     offset = start + phrase.index(named_part)
@@ -261,18 +262,19 @@ def _countries_keys() -> frozenset[str]:
     return frozenset(name_key(c) for c in _countries()) | {"russia", "ukraine"}
 
 
-def _after_place(text: str, start: int, place_cues: Sequence[Cue]) -> bool:
-    """Whether a location only describes a place just named: "Kupiansk, a rail hub on the Oskil River",
-    "Yampil, near Siversk,", "the town of Kupyansk in the Kharkiv region"."""
+def _after_place(text: str, start: int, place_cues: Sequence[Cue]) -> str | None:
+    """Whether a location only describes a place just named: "appositive" for "Kupiansk, a rail hub on the
+    Oskil River" and "Yampil, near Siversk,"; "container" right after the name ("the town of Kupyansk in the
+    Kharkiv region": only a region or river there is a description, "from Eastmere to Brindle" is not)."""
     before = text[:start]
     for cue in place_cues:
         gap = text[cue.end:start]
         if cue.end <= start and len(gap) < 60 and gap.startswith(",") and not re.search(
                 r"\b(?:is|are|was|were|has|have|had|said|says)\b|\b\w+ed\b(?!-)|[;.]", gap[1:]):
-            return True  # an appositive after the place, without a verb of its own
+            return "appositive"  # an appositive after the place, without a verb of its own
         if cue.end <= start and re.fullmatch(r"\s*", gap) is not None and before.rstrip().endswith(cue.text):
-            return True
-    return False
+            return "container"
+    return None
 
 
 def find_locations(text: str, cues: Sequence[Cue], language: str = "en") -> list[Location]:
@@ -298,12 +300,11 @@ def find_locations(text: str, cues: Sequence[Cue], language: str = "en") -> list
         start, end = tokens[a].start(), tokens[b - 1].end()
         if any(s <= start < e for s, e in contrast):
             continue
-        if _after_place(text, tok.start(), place_cues) and low != "out":
-            continue
-        if _metonym(text, tok.start(), end):
+        descriptor = _after_place(text, tok.start(), place_cues)
+        if descriptor == "appositive" or _metonym(text, tok.start(), end):
             continue
         loc = _describe(text, (start, end), place_cues, entity_cues)
-        if loc is not None:
+        if loc is not None and not (descriptor == "container" and loc.level != "local"):
             out.append(loc)
         # "on Quay Street and Tanners Row": a second place under the same preposition.
         if b + 1 < len(tokens) and tokens[b].group(0) == "and" and _cap(tokens[b + 1].group(0)):
@@ -483,7 +484,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
             i = b
             continue
         role_ok = by_agent or (subject and not passive)
-        if role_ok and subject and verb in _set("reporting_verbs") and not _speech_is_the_act(text):
+        if role_ok and subject and verb in _set("reporting_verbs") and not _speech_is_the_act(text, end):
             role_ok = False
         if role_ok:
             phrase = text[start:end]
@@ -504,7 +505,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
             continue
         if not (by_agent or (subject and not passive)):
             continue
-        if subject and verb in _set("reporting_verbs") and not _speech_is_the_act(text):
+        if subject and verb in _set("reporting_verbs") and not _speech_is_the_act(text, cue.end):
             continue
         title = re.search(r"((?:[A-Z][a-z]+\s+)?(?:[a-z]+\s+)?)$", text[:cue.start])
         start = cue.start
@@ -514,9 +515,12 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
     return out
 
 
-def _speech_is_the_act(text: str) -> bool:
-    """A statement whose news is the speech act itself ("denied", "praised", "called on", "accused")."""
-    return bool(re.search(r"\b(?:" + "|".join(sorted(_set("stance_verbs"))) + r")\b", text, re.IGNORECASE))
+def _speech_is_the_act(text: str, verb_start: int) -> bool:
+    """Whether the speaker also does a speech act that is the news in the same sentence ("said the town
+    would need weeks and called on the government"): then the speaker is an actor, not only a source."""
+    rest = re.split(r"[.;]", text[verb_start:], maxsplit=1)[0]
+    stance = "|".join(sorted(_set("stance_verbs")))
+    return bool(re.search(rf"\band\s+(?:also\s+)?(?:{stance})\b", rest, re.IGNORECASE))
 
 
 def _actor_key(phrase: str) -> frozenset[str]:
