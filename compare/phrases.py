@@ -67,7 +67,6 @@ class Actor:
     end: int
     text: str
     key: frozenset[str]  # content words, lower case, generic and nationality words dropped
-    named: bool
 
 
 def _singular(word: str) -> str:
@@ -488,8 +487,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
             role_ok = False
         if role_ok:
             phrase = text[start:end]
-            named = any(w[:1].isupper() for w in phrase.split()[1:]) or (phrase[:1].isupper() and tok[:1].isupper())
-            out.append(Actor(start, end, phrase, _actor_key(phrase), named))
+            out.append(Actor(start, end, phrase, _actor_key(phrase)))
         i = b
     # Named subjects: a person or organisation name right before an active verb ("Mayor Elin Harrow praised").
     for cue in cues:
@@ -511,7 +509,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
         start = cue.start
         if title and title.group(1).strip() and title.group(1).split()[-1].lower() in _set("person_titles"):
             start = cue.start - len(title.group(1))
-        out.append(Actor(start, cue.end, text[start:cue.end], _actor_key(cue.text), True))
+        out.append(Actor(start, cue.end, text[start:cue.end], _actor_key(cue.text)))
     return out
 
 

@@ -153,3 +153,30 @@ def test_a_sentence_in_another_language_gets_its_own_language() -> None:
     assert multilingual.statement_language("Генштаб ЗСУ спростував заяви про захоплення міста.", "ru") == "uk"
     assert multilingual.statement_language("The General Staff denied the claim on Friday.", "uk") == "en"
     assert multilingual.statement_language("Kupiansk", "ru") == "ru"  # too short to switch
+
+
+def _event_differences(*statements: tuple[str, str]) -> list:  # type: ignore[type-arg]
+    """One aligned event of one statement per outlet, each in its own language."""
+    from compare.differ import find_differences
+    from compare.model import Document, Event, Statement
+
+    documents, items = [], []
+    for i, (language, text) in enumerate(statements):
+        documents.append(Document(f"d{i}", f"Outlet {i}", text, language=language))
+        items.append(Statement(f"d{i}", 0, 0, len(text), text, language,
+                               detect_cues(text, language=language, reference=REF)))
+    event = Event("E1", tuple(s.ref for s in items), tuple(d.doc_id for d in documents), 1.0)
+    return list(find_differences(documents, items, [event], []))
+
+
+def test_russian_and_ukrainian_locations_are_compared_by_place_and_part() -> None:
+    diffs = _event_differences(("ru", "Видео сняли в центре Купянска."), ("uk", "Відео зняли в селі Петропавлівка."))
+    assert [d for d in diffs if d.type.value == "place"]
+    same = _event_differences(("ru", "Бои идут в центре Купянска."), ("uk", "Бої тривають у центрі Куп’янська."))
+    assert not [d for d in same if d.type.value == "place"]
+
+
+def test_a_capital_standing_for_its_government_is_not_a_location() -> None:
+    diffs = _event_differences(("ru", "В Москве подчеркивают, что операция носит оборонительный характер."),
+                               ("uk", "У Києві це вважають спробою окупації."))
+    assert not [d for d in diffs if d.type.value == "place"]
