@@ -579,41 +579,79 @@ def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
     cut = _logit_of(threshold)
     w_fuzzy = weights.weight("fuzzy")
     need = _needed(weights) - {"fuzzy"}
-    found: list[list[np.ndarray]] = []  # per block: positions a, b; fuzzy-free logit, cosine, overlap
-    for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
-        cols = np.concatenate([ctx.rows[ctx.doc_ids[b]] for b, _, _ in later])
-        strip = _strip_features(ctx, ra, cols, need)
-        for b, lo, hi in later:
-            rb = ctx.rows[ctx.doc_ids[b]]
-            given = {name: matrix[:, lo:hi] for name, matrix in strip.items()}
-            feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi], need=need, scalars=True,
-                                   given=given)
-            partial = _logit(weights, feats, skip="fuzzy")
-            reach = partial + max(w_fuzzy, 0.0) >= cut - 1e-9
-            if not reach.any():
-                continue
-            keep_i, keep_j = np.nonzero(reach & _candidates(partial, top_k))
-            found.append([ra[keep_i], rb[keep_j], partial[keep_i, keep_j], feats["cosine"][keep_i, keep_j],
-                          feats["overlap"][keep_i, keep_j]])
+    found: list[list[np.ndarray]] = []  # per strip: positions a, b; fuzzy-free logit, cosine, overlap
+    with _FuzzyPool(ctx, w_fuzzy != 0.0) as pool:
+        for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
+            cols = np.concatenate([ctx.rows[ctx.doc_ids[b]] for b, _, _ in later])
+            strip = _strip_features(ctx, ra, cols, need)
+            blocks: list[list[np.ndarray]] = []
+            for b, lo, hi in later:
+                rb = ctx.rows[ctx.doc_ids[b]]
+                given = {name: matrix[:, lo:hi] for name, matrix in strip.items()}
+                feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi], need=need,
+                                       scalars=True, given=given)
+                partial = _logit(weights, feats, skip="fuzzy")
+                reach = partial + max(w_fuzzy, 0.0) >= cut - 1e-9
+                if not reach.any():
+                    continue
+                keep_i, keep_j = np.nonzero(reach & _candidates(partial, top_k))
+                blocks.append([ra[keep_i], rb[keep_j], partial[keep_i, keep_j], feats["cosine"][keep_i, keep_j],
+                               feats["overlap"][keep_i, keep_j]])
+            if blocks:
+                found.append([np.concatenate(parts) for parts in zip(*blocks, strict=True)])
+                pool.submit(found[-1][0], found[-1][1])
+        fuzzy_parts = pool.results()
     refs, rank = _story_refs(ctx)
     if not found:
         return ()
     pos_a, pos_b, partial, cosine, overlap = (np.concatenate(parts) for parts in zip(*found, strict=True))
-    if w_fuzzy != 0.0:  # one pairwise C call over all candidates, on the cores this process may use
-        from rapidfuzz import fuzz, process
-        from rapidfuzz.utils import default_process
-
-        # each text is processed once here, not once per candidate pair inside the call (same scores:
-        # default_process is idempotent)
-        texts = [default_process(s.text) for s in ctx.statements]
-        fuzzy = process.cpdist([texts[p] for p in pos_a.tolist()], [texts[p] for p in pos_b.tolist()],
-                               scorer=fuzz.token_set_ratio, processor=None, dtype=np.float32,
-                               workers=_fuzzy_workers()) / 100.0
-    else:
-        fuzzy = np.zeros(partial.shape, dtype=np.float32)
+    fuzzy = np.concatenate(fuzzy_parts) / 100.0 if w_fuzzy != 0.0 else np.zeros(partial.shape, dtype=np.float32)
     score = _sigmoid(partial + w_fuzzy * fuzzy.astype(np.float64))
     ok = score >= threshold
     return _make_links(refs, rank, [[pos_a[ok], pos_b[ok], score[ok], cosine[ok], fuzzy[ok], overlap[ok]]])
+
+
+class _FuzzyPool:
+    """Fuzzy scores (token_set_ratio, 0-100) of each strip's candidates, computed on worker threads while
+    the next strip's features are built: rapidfuzz releases the GIL, so fuzzy matching (the largest cost
+    on big stories) overlaps the numpy work instead of following it. Each text is processed once, not
+    once per pair inside the call (default_process is idempotent). Results come back in submission
+    order, so they line up with the concatenated candidates."""
+
+    def __init__(self, ctx: StoryContext, enabled: bool) -> None:
+        self.enabled = enabled
+        self.futures: list = []
+        self.texts: list[str] = []
+        self.executor = None
+        if enabled:
+            from concurrent.futures import ThreadPoolExecutor
+
+            from rapidfuzz.utils import default_process
+
+            # token_set_ratio depends only on the two token sets: handing it each text's distinct tokens,
+            # already sorted, saves part of its per-pair split and sort (same scores)
+            self.texts = [" ".join(sorted(set(default_process(s.text).split()))) for s in ctx.statements]
+            self.executor = ThreadPoolExecutor(max_workers=_fuzzy_workers(), thread_name_prefix="storydiff-fuzzy")
+
+    def __enter__(self) -> _FuzzyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, pos_a: np.ndarray, pos_b: np.ndarray) -> None:
+        if self.executor is None:
+            return
+        from rapidfuzz import fuzz, process
+
+        left = [self.texts[p] for p in pos_a.tolist()]
+        right = [self.texts[p] for p in pos_b.tolist()]
+        self.futures.append(self.executor.submit(process.cpdist, left, right, scorer=fuzz.token_set_ratio,
+                                                 processor=None, dtype=np.float32, workers=1))
+
+    def results(self) -> list[np.ndarray]:
+        return [f.result() for f in self.futures]
 
 
 def _fuzzy_workers() -> int:

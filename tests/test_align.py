@@ -325,3 +325,25 @@ def test_link_memory_grows_no_faster_than_the_candidates_kept() -> None:
     big_peak, big_candidates, big_pairs = _peak_and_candidates(20, 60)
     assert big_peak / small_peak <= big_candidates / small_candidates
     assert big_peak < big_pairs * 8 / 1.5
+
+
+def test_fuzzy_of_links_equals_token_set_ratio_on_the_raw_texts() -> None:
+    """The fast path hands rapidfuzz each text's processed, sorted, distinct tokens; the scores must equal
+    token_set_ratio on the raw texts (punctuation, case, repeated words, non-Latin scripts, odd spaces)."""
+    from rapidfuzz import fuzz
+    from rapidfuzz.utils import default_process
+
+    texts = ["Київ: 12 людей загинули — повідомляє МВС.", "Kyiv says 12 people died, the ministry reports!",
+             "A a a A quake, quake.", "ÉCOLE école Straße STRASSE", "x\u2009y\u00a0z\tq w", "İstanbul ıi fine",
+             "ﬁne ﬂow in Istanbul", "Quake: a quake!", "12 died in Kyiv, ministry says", "Straße école"]
+    statements = make({f"d{d}": texts[d::3] for d in range(3)})
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(len(statements), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    links = link_statements(statements, vectors, threshold=1e-9, top_k=None)
+    assert links == reference_links(statements, vectors, threshold=1e-9, top_k=None)
+    text = {s.ref: s.text for s in statements}
+    assert len(links) == sum(1 for x in statements for y in statements if x.doc_id < y.doc_id)
+    for lk in links:
+        expected = fuzz.token_set_ratio(text[lk.a], text[lk.b], processor=default_process) / 100.0
+        assert lk.fuzzy == round(float(np.float32(expected)), 6)
