@@ -36,6 +36,7 @@ def _words() -> dict[str, Any]:
     return tomllib.loads(resources.files("compare.lexicons").joinpath("phrases.toml").read_text("utf-8"))
 
 
+@lru_cache(maxsize=64)
 def _set(name: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _words().get(name, []))
 
@@ -366,6 +367,11 @@ def _find_locations_cyrillic(text: str, place_cues: Sequence[Cue], language: str
     return out
 
 
+def _names_meet(a: frozenset[str], b: frozenset[str]) -> bool:
+    """A shared name, whole or as whole words of a longer one ("Eastmere" in "Port of Eastmere")."""
+    return any(x == y or f" {x} " in f" {y} " or f" {y} " in f" {x} " for x in a for y in b)
+
+
 def compatible(x: Location, y: Location) -> bool:
     """Whether two locations can name the same place: a shared name or the same kind of facility, no
     clashing part ("centre" and "outskirts"); an anaphoric "the town" agrees with any named place."""
@@ -373,7 +379,7 @@ def compatible(x: Location, y: Location) -> bool:
         return True
     if x.part and y.part and x.part != y.part:
         return False
-    if x.names & y.names:
+    if _names_meet(x.names, y.names):
         return True
     if x.head and x.head == y.head and x.head not in _set("kind_nouns"):
         return True  # "the Brannock sports hall" and "the sports hall on Fenwick Road"
