@@ -157,8 +157,12 @@ def load_job(path: str | Path) -> Job:
         seen.add((source.kind, source.location))
     from compare.distributed import cluster_address
 
+    try:
+        cluster = cluster_address(None, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     return Job(path=path.resolve(), store=store, output=output, options=options, sources=sources,
-               cluster=cluster_address(None, data))
+               cluster=cluster)
 
 
 def _check_keys(table: dict[str, Any], valid: Sequence[str], where: str, what: str) -> None:
@@ -193,6 +197,7 @@ def _load_options(table: dict[str, Any], path: Path) -> JobOptions:
             bounds = f"at least {spec.low:g}" if spec.high is None else f"between {spec.low:g} and {spec.high:g}"
             raise ConfigError(f"{path}: [options] {name} = {value!r}: must be {bounds}.")
         values[name] = value
+    values["page_size"] = _page_size(values["page_size"], path)
     formats = values["formats"]
     if not formats or not all(isinstance(f, str) and f.lower() in FORMATS for f in formats):
         raise ConfigError(f"{path}: [options] formats = {formats!r}: choose from {', '.join(FORMATS)}.")
@@ -211,6 +216,17 @@ def _load_options(table: dict[str, Any], path: Path) -> JobOptions:
         base_url=values["base_url"], feed_entries=values["feed_entries"], title=values["title"],
         fetch=fetch,
     )
+
+
+def _page_size(value: str, path: Path) -> str:
+    """The CLI's `--page-size` rule (keywords and lengths only): the value goes into the PDF's CSS."""
+    from compare.cli import _check_page_size
+
+    try:
+        return _check_page_size(value)
+    except ConfigError as exc:
+        hint = str(exc).removeprefix(f"--page-size {' '.join(value.split())!r}: ")
+        raise ConfigError(f"{path}: [options] page_size = {value!r}: {hint}") from exc
 
 
 def _load_source(entry: Any, number: int, path: Path, base: Path) -> Source:
@@ -782,10 +798,29 @@ def job_history(job: Job, limit: int | None = 20) -> list[dict[str, Any]]:
 
 # -------------------------------------------------------------------------------------- schedule
 
+def run_job_on(job: Job, cluster: str | None = None, *, should_stop: Callable[[], bool] = lambda: False,
+               notify: Notify | None = None) -> RunResult:
+    """`run_job` on the Dask cluster named by `cluster` (the `--cluster` option) or the job's
+    `[cluster] address`, in-process when neither names one. Raises ClusterError when it is unreachable."""
+    from compare.distributed import Cluster, cluster_address
+
+    say = notify or (lambda message: None)
+    address = cluster_address(cluster, None) or job.cluster
+    if not address:
+        return run_job(job, should_stop=should_stop, notify=say)
+    with Cluster(address) as dask_cluster:
+        say(f"cluster {address}: {dask_cluster.workers()} workers")
+        return run_job(job, should_stop=should_stop, notify=say, map_fn=dask_cluster.map)
+
+
 def run_schedule(job_path: Path, every: float, *, should_stop: Callable[[], bool],
                  notify: Notify | None = None, max_runs: int | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> list[RunResult]:
-    """Run the job now and then every `every` seconds until `should_stop()`; the job file is re-read each time."""
+                 sleep: Callable[[float], None] = time.sleep, cluster: str | None = None) -> list[RunResult]:
+    """Run the job now and then every `every` seconds until `should_stop()`; the job file is re-read each time.
+
+    Each run goes to the Dask cluster `cluster` or the job file's `[cluster] address` (re-read with the
+    file), like `storydiff run`; an unreachable cluster fails that run only, and the schedule goes on.
+    """
     from compare.store import StoreLockedError
 
     say = notify or (lambda message: None)
@@ -799,7 +834,7 @@ def run_schedule(job_path: Path, every: float, *, should_stop: Callable[[], bool
         except ConfigError as exc:
             say(f"job file unchanged in effect, new version rejected: {exc}")
         try:
-            results.append(run_job(job, should_stop=should_stop, notify=say))
+            results.append(run_job_on(job, cluster, should_stop=should_stop, notify=say))
             say(summary_line(results[-1]))
         except StoreLockedError as exc:
             say(f"skipped: {exc}")
@@ -864,15 +899,7 @@ def run_command(job_path: Path, quiet: bool, cluster: str | None) -> None:
     stop = _StopFlag()
     stop.install()
     say = (lambda message: None) if quiet else (lambda message: click.echo(message, err=True))
-    from compare.distributed import Cluster, cluster_address
-
-    address = cluster_address(cluster, None) or job.cluster
-    if address:
-        with Cluster(address) as dask_cluster:
-            say(f"cluster {address}: {dask_cluster.workers()} workers")
-            result = run_job(job, should_stop=stop, notify=say, map_fn=dask_cluster.map)
-    else:
-        result = run_job(job, should_stop=stop, notify=say)
+    result = run_job_on(job, cluster, should_stop=stop, notify=say)
     for error in result.errors:
         click.echo(f"storydiff: source failed: {error['outlet']}: {error['error']}", err=True)
     if not quiet:
@@ -895,12 +922,20 @@ def _interval(ctx: click.Context, param: click.Parameter, value: str) -> float:
               help="Time between run starts: 30s, 15m, 1h, 1d or combinations like 1h30m.")
 @click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
-def schedule_command(job_path: Path, every: float, max_runs: int | None, quiet: bool) -> None:
+@click.option("--cluster", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tcp://HOST:8786) for every run's comparisons and embedding; overrides "
+                   "[cluster] address in the job file. Default: in-process.")
+def schedule_command(job_path: Path, every: float, max_runs: int | None, quiet: bool, cluster: str | None) -> None:
     """Run a job file now and then at a fixed interval, until SIGINT or SIGTERM.
 
     A signal stops the schedule cleanly between steps (exit code 0). A run that overlaps another run
-    of the same job (say from cron) is skipped, not queued.
+    of the same job (say from cron) is skipped, not queued. Runs use the Dask cluster of --cluster or
+    of the job file's [cluster] address, like `storydiff run`.
     """
+    from compare.distributed import cluster_address
+
+    load_job(job_path)  # a bad job file is exit 2 before the first run, like `storydiff run`
+    cluster = cluster_address(cluster, None)
     stop = _StopFlag()
     stop.install()
 
@@ -908,7 +943,7 @@ def schedule_command(job_path: Path, every: float, max_runs: int | None, quiet: 
         if not quiet or message.startswith(("run failed", "skipped")):
             click.echo(f"{datetime.now().astimezone().isoformat(timespec='seconds')} {message}", err=True)
 
-    results = run_schedule(job_path, every, should_stop=stop, notify=say, max_runs=max_runs)
+    results = run_schedule(job_path, every, should_stop=stop, notify=say, max_runs=max_runs, cluster=cluster)
     click.echo(f"storydiff: schedule stopped after {len(results)} run{'s' if len(results) != 1 else ''}.",
                err=True)
 

@@ -94,14 +94,24 @@ folder = "{root}/corpora/river-flood"
 """
 
 
-def run_job_cli(folder: Path, *args: str, cluster_table: str = "") -> dict:
-    """`storydiff run` on the two demo story folders; the store and reports minus clock times."""
+def write_job(folder: Path, cluster_table: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "job.toml").write_text(JOB.format(root=ROOT, cluster=cluster_table), "utf-8")
-    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--quiet", str(folder / "job.toml"), *args],
+    return folder / "job.toml"
+
+
+def run_job_cli(folder: Path, *args: str, cluster_table: str = "") -> dict:
+    """`storydiff run` on the two demo story folders; the store and reports minus clock times."""
+    job = write_job(folder, cluster_table)
+    proc = subprocess.run([sys.executable, "-m", "compare", "run", "--quiet", str(job), *args],
                           capture_output=True, text=True, cwd=ROOT, env={**os.environ, "STORYDIFF_CACHE": ""},
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
+    return job_state(folder)
+
+
+def job_state(folder: Path) -> dict:
+    """A job folder's store rows and report files, minus clock times and the feed id."""
     stamp = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d| UTC)?")
     with sqlite3.connect(folder / "storydiff.db") as db:
         state: dict = {
@@ -202,6 +212,37 @@ def test_local_cluster_of_two_workers_matches_in_process_run(local_outcomes: lis
 
         # `storydiff run --cluster`: same store rows and report files as the in-process run.
         assert run_job_cli(tmp_path / "cluster", "--cluster", lc.scheduler_address) == local_run
+
+
+def test_schedule_sends_its_runs_to_the_cluster_named_in_the_job_file(local_run: dict, tmp_path: Path) -> None:
+    """`storydiff schedule` honours `[cluster] address` as `storydiff run` does: the comparisons and
+    embedding batches run as tasks on that scheduler, and the store and reports match the local run."""
+    from distributed import LocalCluster
+
+    from compare.schedule import run_schedule
+
+    with LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as lc:
+        address = lc.scheduler_address
+        job = write_job(tmp_path / "scheduled", f'\n[cluster]\naddress = "{address}"\n')
+        messages: list[str] = []
+        results = run_schedule(job, 3600, should_stop=lambda: False, notify=messages.append, max_runs=1)
+        ran = set(lc.scheduler.task_prefixes)
+    assert [r.status for r in results] == ["ok"] and results[0].stories_changed
+    assert f"cluster {address}: 1 workers" in messages
+    assert {"compare_one", "encode_batch"} <= {prefix.lstrip("_") for prefix in ran}
+    assert job_state(tmp_path / "scheduled") == local_run
+
+
+def test_schedule_run_with_an_unreachable_cluster_fails_that_run_and_goes_on(tmp_path: Path) -> None:
+    from compare.schedule import run_schedule
+
+    job = write_job(tmp_path / "job", f'\n[cluster]\naddress = "tcp://127.0.0.1:{free_port()}"\n')
+    messages: list[str] = []
+    start = time.monotonic()
+    results = run_schedule(job, 0.5, should_stop=lambda: time.monotonic() - start > 600, notify=messages.append,
+                           max_runs=1)
+    assert results == [] and any(m.startswith("run failed: cluster tcp://127.0.0.1:") for m in messages)
+    assert not (tmp_path / "job" / "reports").exists()
 
 
 # ------------------------------------------------------------------- dask scheduler / dask worker

@@ -121,6 +121,10 @@ folder = "archive/"
     ('[options]\ntimeout = "fast"\n[[sources]]\noutlet = "A"\nfeed = "http://a.test/f"\n', "must be int or float"),
     ('store = "s.db"\n[options\nmin_outlets = 2\n', r"invalid TOML: .*line 2, column"),
     ('store = "s.db"\n', "no \\[\\[sources\\]\\]"),
+    ('[options]\npage_size = "A4; } body { color: red"\n[[sources]]\noutlet = "A"\nfeed = "http://a.test/f"\n',
+     r"job.toml: \[options\] page_size = 'A4; \} body \{ color: red': not a CSS page size"),
+    ('[cluster]\naddress = 8786\n[[sources]]\noutlet = "A"\nfeed = "http://a.test/f"\n',
+     r"job.toml: \[cluster\] address = 8786: must be a string"),
 ])
 def test_bad_job_files_are_config_errors_naming_the_problem(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "job.toml").write_text(text)
@@ -134,6 +138,26 @@ def test_bad_job_file_exits_with_code_2(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2
     assert "unknown option 'bogus'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["run"], ["schedule", "--every", "1h", "--max-runs", "1"]])
+def test_job_file_page_size_is_checked_like_the_cli_option(tmp_path: Path, command: list[str]) -> None:
+    """The page size goes into the PDF stylesheet: a job file must not get past the rule --page-size has."""
+    job = tmp_path / "job.toml"
+    job.write_text('[options]\nformats = ["pdf"]\npage_size = "A4 } @import url(http://x.test/a.css)"\n'
+                   '[[sources]]\noutlet = "A"\nfeed = "http://127.0.0.1:9/rss.xml"\n')
+    proc = subprocess.run([sys.executable, "-m", "compare", *command, str(job)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(job) in lines[0] and "page_size" in lines[0] and "not a CSS page size" in lines[0]
+    assert not (tmp_path / "storydiff.db").exists()
+
+
+def test_job_file_page_size_is_normalised_like_the_cli_option(tmp_path: Path) -> None:
+    (tmp_path / "job.toml").write_text('[options]\npage_size = "letter   portrait"\n'
+                                       '[[sources]]\noutlet = "A"\nfeed = "http://a.test/f"\n')
+    assert load_job(tmp_path / "job.toml").options.page_size == "letter portrait"
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600), ("1d", 86400),
