@@ -9,9 +9,12 @@ unique_statements); peak memory is traced (tracemalloc, numpy buffers included) 
 References, on the same data: a naive all-pairs Python loop over the same two main features (cosine
 and rapidfuzz token_set_ratio per pair) and difflib SequenceMatcher.ratio() pairing. They run only on
 sizes where they finish in reasonable time; larger sizes are extrapolated from their measured cost
-per pair (their cost is exactly pairs x cost per pair) and marked so. When the aligner prunes pairs
-(blocking, approximate search), its links are checked against brute-force scoring of every pair
-(`align.reference_links`) and the recall is reported.
+per pair (their cost is exactly pairs x cost per pair) and marked so. The aligner prunes pairs
+(blocking per document pair, top-k candidates, fuzzy only where the threshold is still reachable) but
+its candidate search is exact (`candidate_search`: "exact"; no approximate index), so its links are
+checked against brute-force scoring of every pair (`align.reference_links`) on the sizes where that
+fits, and the recall is reported. The whole script keeps to TOTAL_BUDGET_S: every size is timed first,
+then peak memory, the recall check and the references run while time is left.
 
 Run alone: .venv/bin/python benchmarks/align_scaling.py  (prints JSON)
 """
@@ -21,6 +24,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -36,7 +40,11 @@ OUTLETS = (2, 4, 8, 16, 32)
 STATEMENTS = (50, 200)
 DIM = 384
 ALIGN_BUDGET_S = 40.0  # skip (and extrapolate) a size predicted to take longer than this
+TOTAL_BUDGET_S = 110.0  # the whole script, inside run_all.py's 150 s section budget (imports, start-up)
+EXTRAS_RESERVE_S = 30.0  # kept for the recall check and the references when choosing memory passes
 REF_BUDGET_S = 6.0
+FIRST_REF_MAX_PAIRS = 3_000  # a reference's first run (its cost per pair is unknown until then)
+RECALL_MAX_PAIRS = 1_300_000  # brute force runs token_set_ratio on every pair
 MEMORY_PASS_MAX_S = 8.0  # tracemalloc slows Python code: trace only sizes that ran faster than this
 
 
@@ -165,48 +173,70 @@ def _timed(fn, *args) -> tuple[float, object]:  # type: ignore[no-untyped-def]
 
 
 def run() -> dict:
+    """Time every size first (the table's main column), then spend what is left of TOTAL_BUDGET_S on the
+    extras in order of value: peak memory, the check against brute force, the references. An extra that
+    would not fit is left out (memory, recall: "–") or extrapolated (references: italic), so the script
+    ends inside the section budget of benchmarks/run_all.py even on a busy machine."""
     from compare import align as align_module
+
+    started = time.perf_counter()
+
+    def left() -> float:
+        return TOTAL_BUDGET_S - (time.perf_counter() - started)
 
     reference_links = getattr(align_module, "reference_links", None)
     rows: list[dict] = []
-    ref_cost: dict[str, float] = {}  # seconds per pair, from the largest size each reference ran on
-    for per_outlet in STATEMENTS:
+    stories: dict[tuple[int, int], tuple] = {}
+    for per_outlet in STATEMENTS:  # 1. the aligner on every size
         last: tuple[int, float] | None = None
         for outlets in OUTLETS:
             pairs = pairs_of(outlets, per_outlet)
             row: dict = {"outlets": outlets, "statements": per_outlet, "total": outlets * per_outlet,
-                         "pairs": pairs}
-            statements, vectors = make_story(outlets, per_outlet)
-            predicted = last[1] * pairs / last[0] if last else 0.0
-            if predicted > ALIGN_BUDGET_S:
-                row.update(align_s=predicted, align_extrapolated=True)
-                rows.append(row)
-                continue
-            align(statements[:20], vectors[:20])  # warm imports and caches
-            seconds, (links, events) = _timed(align, statements, vectors)
-            row.update(align_s=seconds, links=len(links), events=len(events))
-            last = (pairs, seconds)
-            if seconds <= MEMORY_PASS_MAX_S:
-                tracemalloc.start()
-                align(statements, vectors)
-                row["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
-                tracemalloc.stop()
-            if reference_links is not None and pairs <= 2_000_000:
-                exact = set((lk.a, lk.b) for lk in reference_links(statements, vectors))
-                found = set((lk.a, lk.b) for lk in links)
-                row["recall_vs_exact"] = len(exact & found) / len(exact) if exact else 1.0
-                row["extra_vs_exact"] = len(found - exact)
-            for name, fn, args in (("naive_loop", naive_loop, (statements, vectors)),
-                                   ("difflib", difflib_pairing, (statements,))):
-                cost = ref_cost.get(name)
-                if cost is None or cost * pairs <= REF_BUDGET_S:
-                    ref_seconds, _ = _timed(fn, *args)
-                    ref_cost[name] = ref_seconds / pairs
-                    row[f"{name}_s"] = ref_seconds
-                else:
-                    row[f"{name}_s"] = cost * pairs
-                    row[f"{name}_extrapolated"] = True
+                         "pairs": pairs, "candidate_search": "exact"}
             rows.append(row)
+            predicted = last[1] * pairs / last[0] if last else 0.0
+            if predicted > min(ALIGN_BUDGET_S, max(left(), 0.0)):
+                row.update(align_s=predicted, align_extrapolated=True)
+                continue
+            statements, vectors = make_story(outlets, per_outlet)
+            align(statements[:20], vectors[:20])  # warm imports and caches
+            cpu = time.process_time()
+            seconds, (links, events) = _timed(align, statements, vectors)
+            # CPU seconds of all threads: on a busy machine wall time mostly measures the wait for a core
+            row.update(align_s=seconds, align_cpu_s=time.process_time() - cpu, links=len(links), events=len(events))
+            last = (pairs, seconds)
+            stories[outlets, per_outlet] = (statements, vectors, links)
+    measured = [r for r in rows if not r.get("align_extrapolated")]
+    for row in measured:  # 2. peak memory (tracemalloc makes Python code about 2-3x slower)
+        if row["align_s"] <= MEMORY_PASS_MAX_S and row["align_s"] * 3 < left() - EXTRAS_RESERVE_S:
+            statements, vectors, _ = stories[row["outlets"], row["statements"]]
+            tracemalloc.start()
+            align(statements, vectors)
+            row["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
+            tracemalloc.stop()
+    for row in measured:  # 3. links against brute-force scoring of every pair (fuzzy on every pair)
+        if reference_links is not None and row["pairs"] <= RECALL_MAX_PAIRS and row["pairs"] * 8e-6 < left():
+            statements, vectors, links = stories[row["outlets"], row["statements"]]
+            exact = set((lk.a, lk.b) for lk in reference_links(statements, vectors))
+            found = set((lk.a, lk.b) for lk in links)
+            row["recall_vs_exact"] = len(exact & found) / len(exact) if exact else 1.0
+            row["extra_vs_exact"] = len(found - exact)
+    ref_cost: dict[str, float] = {}  # seconds per pair, from the largest size each reference ran on
+    for row in rows:  # 4. the references, run while they fit and extrapolated from their cost per pair after
+        pairs = row["pairs"]
+        story = stories.get((row["outlets"], row["statements"]))
+        for name, fn in (("naive_loop", naive_loop), ("difflib", difflib_pairing)):
+            cost = ref_cost.get(name)
+            budget = min(REF_BUDGET_S, left() / 4)
+            if story is not None and ((cost is None and pairs <= FIRST_REF_MAX_PAIRS) or
+                                      (cost is not None and cost * pairs <= budget)):
+                args = (story[0], story[1]) if name == "naive_loop" else (story[0],)
+                ref_seconds, _ = _timed(fn, *args)
+                ref_cost[name] = ref_seconds / pairs
+                row[f"{name}_s"] = ref_seconds
+            elif cost is not None:
+                row[f"{name}_s"] = cost * pairs
+                row[f"{name}_extrapolated"] = True
     fits = {}
     for per_outlet in STATEMENTS:
         series = [r for r in rows if r["statements"] == per_outlet and not r.get("align_extrapolated")]
@@ -217,7 +247,9 @@ def run() -> dict:
             "memory_vs_pairs": fit_exponent([r["pairs"] for r in series if "peak_mb" in r],
                                             [r["peak_mb"] for r in series if "peak_mb" in r]),
         }
-    return {"rows": rows, "fits": fits, "reference_cost_per_pair_us": {k: v * 1e6 for k, v in ref_cost.items()}}
+    return {"rows": rows, "fits": fits, "reference_cost_per_pair_us": {k: v * 1e6 for k, v in ref_cost.items()},
+            "candidate_search": "exact", "budget_s": TOTAL_BUDGET_S, "elapsed_s": time.perf_counter() - started,
+            "load_average": os.getloadavg()[0]}
 
 
 if __name__ == "__main__":

@@ -97,12 +97,14 @@ def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
     align.build_events(statements[:4], align.link_statements(statements[:4], vectors[:4], weights=weights),
                        merge_threshold=weights.merge_threshold)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu = time.process_time()
     started = time.perf_counter()
     links = align.link_statements(statements, vectors, weights=weights)
     linked = time.perf_counter()
     events = align.build_events(statements, links, merge_threshold=weights.merge_threshold)
     align.unique_statements(statements, events)
     done = time.perf_counter()
+    cpu = time.process_time() - cpu  # all threads: steadier than wall time on a shared machine
     event_of = {s.ref: e for s, e in zip(statements, truth, strict=True)}
     same = sorted(f"{lk.a.doc_id}:{lk.a.index}|{lk.b.doc_id}:{lk.b.index}" for lk in links
                   if event_of[lk.a] == event_of[lk.b])
@@ -115,7 +117,7 @@ def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
     return {"revision": revision or "working tree", "links": len(links), "same_event_links": len(same),
             "digest": digest.hexdigest(),
             "events": len(events), "links_s": linked - started, "events_s": done - linked,
-            "total_s": done - started,
+            "total_s": done - started, "cpu_s": cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "rss_growth_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before,
             "same_pairs": same}
@@ -145,7 +147,8 @@ def main() -> None:
           f"(after {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores")
     for r in runs:
         print(f"  {r['revision']:>14}: {r['links']} links ({r['same_event_links']} same-event), {r['events']} events; "
-              f"links {r['links_s']:.2f} s, events {r['events_s']:.2f} s, total {r['total_s']:.2f} s; "
+              f"links {r['links_s']:.2f} s, events {r['events_s']:.2f} s, total {r['total_s']:.2f} s "
+              f"(CPU {r.get('cpu_s', float('nan')):.2f} s); "
               f"peak RSS {r['peak_rss_mb']:.0f} MB (+{r['rss_growth_mb']:.0f} MB during alignment)")
     if len(runs) == 2:
         new, old = runs

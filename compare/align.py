@@ -541,8 +541,9 @@ def _make_links(refs: Sequence[StatementRef], doc_rank: np.ndarray,
     order = np.lexsort((index[pos_b], doc_rank[pos_b], index[pos_a], doc_rank[pos_a]))
     pos_a, pos_b = pos_a[order].tolist(), pos_b[order].tolist()
     rounded = [np.round(v[order].astype(np.float64), 6).tolist() for v in values]
-    return tuple(Link(refs[i], refs[j], sc, co, fu, ov)
-                 for i, j, sc, co, fu, ov in zip(pos_a, pos_b, *rounded, strict=True))
+    # map() calls Link straight from C: no generator frame or tuple unpacking per link (half the time for
+    # 800k links)
+    return tuple(map(Link, map(refs.__getitem__, pos_a), map(refs.__getitem__, pos_b), *rounded))
 
 
 def _link_columns(ra: np.ndarray, rb: np.ndarray, keep: np.ndarray, score: np.ndarray,
@@ -817,12 +818,13 @@ def _rnn_average_linkage(n: int, lo: np.ndarray, hi: np.ndarray, sc: np.ndarray,
         if not both.all():
             sums = sparse.csr_matrix((coo.data[both], (rows[both], cols[both])), shape=(m, m))
         rows, cols, avg = rows[ok], cols[ok], avg[ok]
-        order = np.lexsort((cols, -avg, rows))  # per row: best average first, then the lower id
-        rows, cols = rows[order], cols[order]
-        first = np.ones(rows.size, dtype=bool)
-        first[1:] = rows[1:] != rows[:-1]
+        # per row: the best average, ties to the lower id. Entries come grouped by row (CSR order), so
+        # per-row reductions find it in O(nnz) instead of a lexsort of every entry each round
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        lengths = np.diff(np.r_[starts, rows.size])
+        hit = avg == np.repeat(np.maximum.reduceat(avg, starts), lengths)
         best = np.full(m, -1, dtype=np.int64)
-        best[rows[first]] = cols[first]
+        best[rows[starts]] = np.minimum.reduceat(np.where(hit, cols, m), starts)
         x = np.flatnonzero(best >= 0)
         y = best[x]
         pair = (best[y] == x) & (x < y)
