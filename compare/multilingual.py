@@ -460,16 +460,33 @@ def attribution_source(text: str, start: int, end: int, language: str = "ru") ->
     verb = lex.attribution_verbs.search(folded, start, end) if lex.attribution_verbs else None
     if verb is None:
         return None
-    before = _SOURCE_BEFORE.search(folded[max(0, verb.start() - 80):verb.start()])
+    head = folded[max(0, verb.start() - 80):verb.start()]
+    stripped = _ADVERBIAL_TAIL.sub("", head)  # "Российское Минобороны ещё в четверг объявило": skip "ещё в четверг"
+    if not stripped.rstrip().endswith(","):  # "..., в пятницу доложил": a clause ends there, no subject
+        head = stripped
+    before = _SOURCE_BEFORE.search(head)
     if before:
         src = before.group("src").strip(" ,.;:—–-")
         src = re.sub(r"^(?:в|у)\s+", "", src, flags=re.IGNORECASE)
         if src:
             return src
-    after = _SOURCE_AFTER.match(folded, verb.end())
+    position = verb.end()
+    addressee = _ADDRESSEE.match(folded, position)
+    if addressee:  # "доложил президенту Владимиру Путину начальник Генштаба": the speaker follows the addressee
+        position = addressee.end()
+    after = _SOURCE_AFTER.match(folded, position)
     if after and after.group("src").strip():
         return text[after.start("src"):after.end("src")].strip(" ,.;:")
     return None
+
+
+# Time adverbials between a subject and its verb ("ще в четвер", "уже в пятницу", "ранее").
+_ADVERBIAL_TAIL = re.compile(r"(?:\s+(?:ще|щё|еще|ещё|уже|вже|також|также|ранее|раніше|вчера|вчора|сегодня|сьогодні|"
+                             r"(?:в|у|во)\s+(?:понедельник|вторник|среду|четверг|пятницу|субботу|воскресенье|"
+                             r"понеділок|вівторок|середу|четвер|п'ятницю|суботу|неділю)))+\s*$", re.IGNORECASE)
+# A dative addressee right after a verb of reporting ("доложил президенту Владимиру Путину", "повідомив
+# журналістам"): a lower-case noun in the dative and the capitalised names agreeing with it.
+_ADDRESSEE = re.compile(rf"\s+[а-яёіїєґ]+(?:у|ю|ам|ям|ові|еві)(?:\s+[А-ЯЁІЇЄҐ][{CYRILLIC}'-]*(?:у|ю|ові|еві))*(?=\s)")
 
 
 def canonical_source(source: str | None, language: str) -> str | None:

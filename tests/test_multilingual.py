@@ -180,3 +180,16 @@ def test_a_capital_standing_for_its_government_is_not_a_location() -> None:
     diffs = _event_differences(("ru", "В Москве подчеркивают, что операция носит оборонительный характер."),
                                ("uk", "У Києві це вважають спробою окупації."))
     assert not [d for d in diffs if d.type.value == "place"]
+
+
+def test_the_speaker_after_a_dative_addressee_is_the_source() -> None:
+    text = ("Войска освободили Купянск, в пятницу доложил президенту Владимиру Путину начальник Генштаба "
+            "Валерий Герасимов.")
+    (cue,) = [c for c in detect_cues(text, language="ru", reference=REF) if c.type == CueType.ATTRIBUTION]
+    assert cue.source == "Valery Gerasimov"
+
+
+def test_a_time_adverbial_between_subject_and_verb_keeps_the_subject_as_source() -> None:
+    text = "Російське Міноборони ще в четвер оголосило, що окупанти взяли місто під контроль."
+    (cue,) = [c for c in detect_cues(text, language="uk", reference=REF) if c.type == CueType.ATTRIBUTION]
+    assert cue.source
