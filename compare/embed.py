@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -194,6 +194,35 @@ class PackedBertEncoder:
             out.append(current)
         return out
 
+    @staticmethod
+    def _attention_groups(lengths: list[int]) -> list[tuple[slice, int, int, Any, Any]]:
+        """Runs of neighbouring sequences (longest first) within 80% of the run's longest, for attention.
+
+        Attention is the one step that needs a padded (sentences x longest) layout; padding a whole
+        1,024-token batch to its longest sentence wasted ~40% of the attention work on the benchmark's
+        sentences, and CPU attention is slow per FLOP. Each group: (rows in the packed matrix, sentences,
+        longest, where each real token sits in the padded layout or None when all are equally long,
+        key-padding mask or None).
+        """
+        import torch
+
+        groups: list[tuple[slice, int, int, Any, Any]] = []
+        start, row = 0, 0
+        while start < len(lengths):
+            end = start + 1
+            while end < len(lengths) and lengths[end] * 5 >= lengths[start] * 4 and lengths[end] <= lengths[start]:
+                end += 1
+            part = torch.tensor(lengths[start:end])
+            longest, tokens = int(part.max()), int(part.sum())
+            slot = mask = None
+            if tokens != longest * (end - start):
+                owner = torch.repeat_interleave(torch.arange(end - start), part)
+                slot = owner * longest + torch.cat([torch.arange(n) for n in part.tolist()])
+                mask = (torch.arange(longest)[None, :] < part[:, None])[:, None, None, :]
+            groups.append((slice(row, row + tokens), end - start, longest, slot, mask))
+            start, row = end, row + tokens
+        return groups
+
     def forward(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
         """Normalised mean-pooled vectors of one batch of token-id sequences."""
         import torch
@@ -201,27 +230,27 @@ class PackedBertEncoder:
 
         with torch.inference_mode():
             lengths = torch.tensor([len(s) for s in sequences])
-            count, longest = len(sequences), int(lengths.max())
+            count = len(sequences)
             ids = torch.tensor([t for s in sequences for t in s])
             positions = torch.cat([torch.arange(n) for n in lengths.tolist()])
             owner = torch.repeat_interleave(torch.arange(count), lengths)
-            slot = owner * longest + positions  # each real token's row in the padded (count x longest) layout
-            uniform = bool((lengths == longest).all())
-            mask = None if uniform else (torch.arange(longest)[None, :] < lengths[:, None])[:, None, None, :]
+            groups = self._attention_groups(lengths.tolist())
             h, heads = self.hidden, self.heads
             x = F.layer_norm(self.word[ids] + self.position[positions] + self.type0, (h,), *self.embed_norm,
                              self.eps)
             for layer in self.layers:
                 qkv = torch.addmm(layer["b_qkv"], x, layer["w_qkv"])
-                if not uniform:
-                    padded = qkv.new_zeros(count * longest, 3 * h)
-                    padded[slot] = qkv
-                    qkv = padded
-                q, k, v = qkv.view(count, longest, 3, heads, h // heads).permute(2, 0, 3, 1, 4).unbind(0)
-                attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-                attended = attended.transpose(1, 2).reshape(count * longest, h)
-                if not uniform:
-                    attended = attended[slot]
+                attended = torch.empty_like(x)
+                for rows, members, longest, slot, mask in groups:
+                    part = qkv[rows]
+                    if slot is not None:  # pad this group only, to its own longest sentence
+                        padded = part.new_zeros(members * longest, 3 * h)
+                        padded[slot] = part
+                        part = padded
+                    q, k, v = part.view(members, longest, 3, heads, h // heads).permute(2, 0, 3, 1, 4).unbind(0)
+                    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+                    out = out.transpose(1, 2).reshape(members * longest, h)
+                    attended[rows] = out if slot is None else out[slot]
                 x = F.layer_norm(torch.addmm(layer["b_out"], attended, layer["w_out"]).add_(x), (h,),
                                  layer["norm1_w"], layer["norm1_b"], self.eps)
                 up = F.gelu(torch.addmm(layer["b_up"], x, layer["w_up"]))
@@ -242,6 +271,10 @@ class PackedBertEncoder:
             for batch in batches:
                 run(batch)
             return vectors
+        import torch
+
+        if torch.get_num_threads() != 1:  # a library-path model loaded later in this process raised it
+            torch.set_num_threads(1)
         # Longest batches first, each to whichever worker is free: the cores finish together.
         pending = iter(batches)
         lock = threading.Lock()

@@ -266,3 +266,17 @@ def test_a_real_backend_embeds_a_statement_once_across_stories(tmp_path: Path) -
     EmbeddingCache.clear_memory()
     reopened = EmbeddingCache(tmp_path / "cache.sqlite")
     assert np.array_equal(reopened.encode(embedder, story_two), second) and reopened.embedded == 0
+
+
+def test_attention_groups_cover_every_token_once_and_pad_little() -> None:
+    from compare.embed import PackedBertEncoder
+
+    lengths = [171, 150, 140, 60, 59, 59, 30, 12, 11, 5, 5]
+    groups = PackedBertEncoder._attention_groups(lengths)
+    rows = [r for g in groups for r in range(g[0].start, g[0].stop)]
+    assert rows == list(range(sum(lengths)))
+    assert sum(g[1] for g in groups) == len(lengths)
+    padded = sum(members * longest for _, members, longest, _, _ in groups)
+    assert padded <= 1.25 * sum(lengths)  # a single padded block would be 171 x 11 = 6.9x the real tokens
+    uniform = [g for g in groups if g[3] is None]
+    assert all(g[1] * g[2] == g[0].stop - g[0].start for g in uniform)
