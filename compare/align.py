@@ -725,7 +725,7 @@ def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
     if not nodes:
         return ()
     n = len(nodes)
-    sc = np.fromiter((lk.score for lk in links), dtype=np.float64, count=len(links))
+    sc = np.fromiter(map(attrgetter("score"), links), dtype=np.float64, count=len(links))
     lo, hi = np.minimum(xs, ys), np.maximum(xs, ys)
     ok = lo != hi
     lo, hi, sc = lo[ok], hi[ok], sc[ok]
