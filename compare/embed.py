@@ -91,7 +91,7 @@ class PackedBertEncoder:
     thread barriers and padding than in matrix products. Here the texts are tokenised once, sorted
     longest first and cut into batches of at most `token_budget` real tokens; every projection and
     feed-forward product runs on the batch's packed (tokens x hidden) matrix with the Q, K and V
-    projections fused into one. Only attention pads, to the longest sentence of its length-sorted batch.
+    projections fused into one. Only attention pads, per group of similar lengths (`_attention_groups`).
     The batches are spread over `threads` worker threads, each running torch single-threaded (torch
     releases the GIL inside operators): the cores never wait for each other.
 
