@@ -554,22 +554,33 @@ def _group_new(job: Job, store: Any, say: Notify) -> None:
     cache = EmbeddingCache(job.store)
 
     def items_for(articles: Sequence[Any]) -> list[GroupItem]:
-        leads, langs = [], []
+        """Grouping items; vectors from the embedding cache, anchors from the store when computed before."""
+        leads, keys = [], []
         for article in articles:
             latest = store.latest_version(article["id"])
             leads.append(lead_text(latest["title"], latest["text"]))
-            langs.append((article["language"] or "en")[:2])
+            keys.append((hashlib.sha256(leads[-1].encode()).hexdigest(), (article["language"] or "en")[:2]))
         vectors = cache.encode(embedder, leads) if leads else np.zeros((0, 1))
+        known = store.lead_anchors(keys)
+        computed = {key: lead_anchors(lead, language=key[1]) for lead, key in zip(leads, keys, strict=True)
+                    if key not in known}
+        if computed:
+            with store.transaction():
+                store.save_lead_anchors(computed)
+        anchors = {**known, **computed}
         return [GroupItem(str(a["id"]), _parse_time(a["published"] or a["first_seen"]), vectors[n],
-                          lead_anchors(leads[n], language=langs[n])) for n, a in enumerate(articles)]
+                          anchors[keys[n]]) for n, a in enumerate(articles)]
 
     settings = GroupSettings(threshold=job.options.group_threshold, window_hours=job.options.window_hours)
     new_items = items_for(fresh)
+    stories = store.stories()
+    members = {story["id"]: store.story_members(story["id"]) for story in stories}
+    member_items = iter(items_for([m for story in stories for m in members[story["id"]]]))  # one batch
     states = []
-    for story in store.stories():
+    for story in stories:
         state = StoryState(story["id"])
-        for item in items_for(store.story_members(story["id"])):
-            state.add(item)
+        for _ in members[story["id"]]:
+            state.add(next(member_items))
         states.append(state)
     by_key = {str(a["id"]): a for a in fresh}
     titles = {str(a["id"]): store.latest_version(a["id"])["title"] or a["title"] for a in fresh}
@@ -699,7 +710,14 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     outlets = sorted({d.outlet for d in documents})
     title = story["title"]
     description = f"{len(documents)} articles from {len(outlets)} outlets: {', '.join(outlets)}."
-    statements = segment_documents(documents)
+    old_by_version: dict[int, Any] = {}
+    for m in members:
+        for v in versions[m["id"]]:
+            if v["id"] not in old_by_version:
+                old_by_version[v["id"]] = document(m, v)
+    # Segmentation is per document, so the latest versions' statements are the story's: segment once.
+    version_statements = {vid: segment_documents([doc]) for vid, doc in old_by_version.items()}
+    statements = [s for m in members for s in version_statements[versions[m["id"]][-1]["id"]]]
     languages = sorted({s.language for s in statements} | {document_language(d) for d in documents})
     embedder = get_embedder(job.options.model, languages=languages)
     if map_fn is not map:  # on a Dask cluster the embedding batches run on the workers too
@@ -708,12 +726,6 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
 
         embedder = cluster_embedder(embedder, resolve_backend(job.options.model, languages=languages), map_fn)
     texts = [s.text for s in statements]
-    old_by_version: dict[int, Any] = {}
-    for m in members:
-        for v in versions[m["id"]]:
-            if v["id"] not in old_by_version:
-                old_by_version[v["id"]] = document(m, v)
-    version_statements = {vid: segment_documents([doc]) for vid, doc in old_by_version.items()}
     texts += [s.text for sts in version_statements.values() for s in sts]
     texts = list(dict.fromkeys(texts))
     vectors = EmbeddingCache(job.store).encode(embedder, texts) if texts else np.zeros((0, 1))

@@ -113,6 +113,16 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX article_versions_by_article ON article_versions(article_id, seq);
         CREATE INDEX reports_by_story ON reports(story_id, id);
     """),
+    # Grouping needs every story's member leads each run; their anchors (names, places, numbers from
+    # cue detection) are the slow part, so they are kept per lead text: a re-run recomputes none.
+    (2, "lead_anchors", """
+        CREATE TABLE lead_anchors (
+            sha TEXT NOT NULL,
+            language TEXT NOT NULL,
+            anchors TEXT NOT NULL,
+            PRIMARY KEY (sha, language)
+        );
+    """),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -337,6 +347,25 @@ class Store:
     def has_statements(self, version_id: int) -> bool:
         return self.conn.execute("SELECT 1 FROM statements WHERE version_id = ? LIMIT 1",
                                  (version_id,)).fetchone() is not None
+
+    def lead_anchors(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], frozenset[str]]:
+        """Stored anchors of leads, by (sha256 of the lead, language); missing keys are left out."""
+        found: dict[tuple[str, str], frozenset[str]] = {}
+        wanted = set(keys)
+        shas = sorted({sha for sha, _ in wanted})
+        for start in range(0, len(shas), 500):
+            chunk = shas[start:start + 500]
+            rows = self.conn.execute(f"SELECT sha, language, anchors FROM lead_anchors WHERE sha IN "
+                                     f"({','.join('?' * len(chunk))})", chunk).fetchall()
+            for sha, language, anchors in rows:
+                if (sha, language) in wanted:
+                    found[(sha, language)] = frozenset(json.loads(anchors))
+        return found
+
+    def save_lead_anchors(self, items: dict[tuple[str, str], frozenset[str]]) -> None:
+        """Remember computed lead anchors (derived data: any process may write the same rows)."""
+        self.conn.executemany("INSERT OR IGNORE INTO lead_anchors (sha, language, anchors) VALUES (?, ?, ?)",
+                              [(sha, lang, json.dumps(sorted(a))) for (sha, lang), a in items.items()])
 
     # --------------------------------------------------------------------------------- stories
 
