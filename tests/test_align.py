@@ -319,7 +319,7 @@ def _peak_and_candidates(n_docs: int, per_doc: int) -> tuple[int, int, int]:
 
 
 def test_link_memory_grows_no_faster_than_the_candidates_kept() -> None:
-    """Four times the outlets: 18x the pairs and about as many more candidates, but the similarity work is
+    """Four times the outlets: 19x the pairs and about as many more candidates, but the similarity work is
     blocked per document, so peak memory grows less than the candidates and never holds a float64 per pair."""
     small_peak, small_candidates, _ = _peak_and_candidates(5, 60)
     big_peak, big_candidates, big_pairs = _peak_and_candidates(20, 60)
