@@ -67,10 +67,17 @@ def _phrase_regex(phrase: str) -> str:
 
 
 def _alternation(phrases: Iterable[str]) -> str | None:
+    """One alternation of the phrases, longest first, word-bounded like `_phrase_regex`.
+
+    The word-boundary lookarounds wrap the whole alternation instead of each phrase: `re` compiles each
+    character set anew, and per-phrase lookarounds made building the lexicons most of a run's segment stage.
+    """
     items = sorted({p for p in phrases if p.strip()}, key=len, reverse=True)
     if not items:
         return None
-    return "|".join(_phrase_regex(p) for p in items)
+    plain = [r"\s+".join(re.escape(w) for w in p.split()) for p in items if not p.startswith("n't")]
+    parts = [rf"(?<![\w{_APOS}-])(?:{'|'.join(plain)})(?![\w{_APOS}]|-\w)"] if plain else []
+    return "|".join(parts + [_phrase_regex(p) for p in items if p.startswith("n't")])
 
 
 def _after_pattern(phrases: Sequence[str], regexes: Sequence[str]) -> re.Pattern[str] | None:
