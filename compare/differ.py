@@ -638,7 +638,7 @@ def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[D
     docs = sorted(found)
     for i, a in enumerate(docs):
         for b in docs[i + 1:]:
-            for kind in {m[0] for m in found[a]} & {m[0] for m in found[b]}:
+            for kind in sorted({m[0] for m in found[a]} & {m[0] for m in found[b]}):  # not set order: hash-seeded
                 only_a = [m for m in found[a] if m[0] == kind and not covered(m, b)]
                 only_b = [m for m in found[b] if m[0] == kind and not covered(m, a)]
                 if only_a and only_b:
