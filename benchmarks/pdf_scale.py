@@ -129,31 +129,50 @@ def _pages(pdf: bytes) -> int | None:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
+def with_ratios(rows: list[dict]) -> list[dict]:
+    """Time and memory ratios against the first (smallest) size that finished."""
+    if not rows:
+        return rows
+    base = rows[0]
+    for row in rows:
+        row["time_ratio"] = round(row["pdf_s"] / base["pdf_s"], 2) if base["pdf_s"] else None
+        row["memory_ratio"] = round(row["peak_rss_mb"] / base["peak_rss_mb"], 2)
+        row["event_ratio"] = round(row["events"] / base["events"], 2)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,300,1000")
+    parser.add_argument("--budget", type=float, default=285.0,
+                        help="seconds for all sizes; a size that would run past it is stopped and reported as "
+                             "such (benchmarks/run_all.py gives this benchmark 300 s)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure_one(args.one)))
         return
-    rows = []
+    started = time.perf_counter()
+    rows: list[dict] = []
+    stopped: list[dict] = []  # sizes that did not finish within the budget (not in rows: never "measured")
     for size in (int(s) for s in args.sizes.split(",")):
-        result = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
-                                check=True)
-        rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
-        print(json.dumps(rows[-1]), file=sys.stderr)
-    base = rows[0]
-    for row in rows:
-        row["time_ratio"] = round(row["pdf_s"] / base["pdf_s"], 2) if base["pdf_s"] else None
-        row["memory_ratio"] = round(row["peak_rss_mb"] / base["peak_rss_mb"], 2)
-        row["event_ratio"] = round(row["events"] / base["events"], 2)
-    report = {"benchmark": "pdf_scale", "cpu_count": os.cpu_count(), "rows": rows}
-    text = json.dumps(report, indent=2)
+        left = args.budget - (time.perf_counter() - started)
+        try:
+            result = subprocess.run([sys.executable, __file__, "--one", str(size)], capture_output=True, text=True,
+                                    check=True, timeout=max(1.0, left))
+            rows.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        except subprocess.TimeoutExpired:
+            stopped.append({"events": size, "note": f"stopped after {max(0.0, left):.0f} s, at the "
+                                                    f"{args.budget:.0f} s budget for all sizes"})
+            break
+        # One JSON line per size as it finishes: a run cut short from outside still reports what it measured.
+        print(json.dumps({"benchmark": "pdf_scale", "cpu_count": os.cpu_count(), "rows": with_ratios(rows)}),
+              flush=True)
+    report = {"benchmark": "pdf_scale", "cpu_count": os.cpu_count(), "rows": with_ratios(rows), "stopped": stopped}
     if args.out:
-        args.out.write_text(text + "\n")
-    print(text)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":
