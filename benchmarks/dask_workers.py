@@ -62,7 +62,10 @@ def run() -> dict:
             start = time.perf_counter()
             remote = compare_stories_on(cluster.map, items, settings)
             result[f"workers_{workers}_s"] = time.perf_counter() - start
-            result[f"workers_{workers}_identical"] = [_key(c) for c in remote] == [_key(c) for c in local]
+            differing = sorted({a.story_id for a, b, c in zip(items, remote, local, strict=True) if _key(b) != _key(c)})
+            result[f"workers_{workers}_identical"] = not differing
+            if differing:
+                result[f"workers_{workers}_differing"] = differing
     return result
 
 
