@@ -31,6 +31,26 @@ def test_new_store_is_wal_with_named_migrations_recorded(tmp_path: Path) -> None
         assert again.migrate() == []
 
 
+def test_store_made_before_lead_anchors_gains_the_table_and_keeps_its_rows(tmp_path: Path) -> None:
+    """A store of schema 1 (before `0002_lead_anchors`) is upgraded in place on open, data untouched."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    for statement in MIGRATIONS[0][2].split(";"):
+        if statement.strip() and not statement.strip().startswith("--"):
+            conn.execute(statement)
+    conn.execute("INSERT INTO _migrations VALUES (1, 'initial', 'x')")
+    conn.execute("INSERT INTO stories VALUES ('s1', 'Story', 'x', 'x')")
+    conn.close()
+    with Store(path) as store:
+        assert [v for v, _ in store.migrations()] == [v for v, _, _ in MIGRATIONS]
+        assert [tuple(r) for r in store.conn.execute("SELECT id FROM stories")] == [("s1",)]
+        with store.transaction():
+            store.save_lead_anchors({("abc", "en"): frozenset({"e:kyiv", "n:12.0:None"})})
+        assert store.lead_anchors([("abc", "en"), ("abc", "ru"), ("def", "en")]) == {
+            ("abc", "en"): frozenset({"e:kyiv", "n:12.0:None"})}
+
+
 def test_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
     with Store(tmp_path / "s.db") as store:
         store.conn.execute("INSERT INTO _migrations VALUES (999, 'future', 'x')")
