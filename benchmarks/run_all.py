@@ -343,7 +343,7 @@ def render(results: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
             f"(empty store and cache), then after the next news cycle: {sch['changed']} edited articles in the "
             f"{sch.get('stories_edited', '?')} newest stories and {sch['new']} new articles breaking "
             f"{sch.get('stories_new', '?')} new stories (5%), then once more with nothing new. {sch['reports']} story "
-            "reports written. `make bench` runs 800 articles to fit its time budget; issue 8's 2,000 are "
+            "reports written. `make bench` runs 600 articles to fit its time budget; issue 8's 2,000 are "
             "`benchmarks/scheduled_runs.py --stories 200`.",
             "",
             "| Run | Wall | CPU | exit | Reference | Ratio (wall) | Ratio (CPU) |",
