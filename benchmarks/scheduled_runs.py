@@ -9,7 +9,7 @@ once more with nothing new. The incremental run should only fetch, embed and com
 its speed-up over the cold run is the figure.
 
 `make bench` runs 60 stories (600 articles) to fit its 180 s on 2 cores with a margin; issue 8's 2,000 articles
-are `--stories 200` (about twice the cold time; the incremental run grows only by the page re-checks).
+are `--stories 200` (the cold run grows with the articles; the incremental run mostly by the page re-checks).
 
 Run alone: .venv/bin/python benchmarks/scheduled_runs.py [--stories 200]  (prints JSON)
 """
