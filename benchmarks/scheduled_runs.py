@@ -194,8 +194,8 @@ def run() -> dict:
             env = {**os.environ, "STORYDIFF_CACHE": str(folder / "cache" / "embeddings.sqlite"),
                    "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
             cold = _run(job, env)
-            if __name__ == "__main__":  # progress on stderr: run_all reads one JSON document from stdout
-                print(json.dumps({"articles": N_STORIES * PER_STORY, "cold": cold}), file=sys.stderr, flush=True)
+            if __name__ == "__main__":  # progress line: a run cut short by the bench budget still reports it
+                print(json.dumps({"articles": N_STORIES * PER_STORY, "cold": cold}), flush=True)
             touched = change_site(site_root, site)
             incremental = _run(job, env)
             reports = len([p for p in (folder / "reports").glob("*/report.json")])
