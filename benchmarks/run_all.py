@@ -342,7 +342,8 @@ def render(results: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
             f"of {sch['feeds']} outlets' RSS feeds) served by the fixture server on 127.0.0.1; `storydiff run` cold "
             f"(empty store and cache), then after the next news cycle: {sch['changed']} edited articles in the "
             f"{sch.get('stories_edited', '?')} newest stories and {sch['new']} new articles breaking "
-            f"{sch.get('stories_new', '?')} new stories (5%), then once more with nothing new. {sch['reports']} story "
+            f"{sch.get('stories_new', '?')} new stor{'y' if sch.get('stories_new') == 1 else 'ies'} (5%), then once "
+            f"more with nothing new. {sch['reports']} story "
             "reports written. `make bench` runs 600 articles to fit its time budget; issue 8's 2,000 are "
             "`benchmarks/scheduled_runs.py --stories 200`.",
             "",
