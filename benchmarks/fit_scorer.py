@@ -221,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sub-stories per story with other stories' sentences spliced in (certain negatives)")
     parser.add_argument("--balance", action=argparse.BooleanOptionalAction, default=True,
                         help="give every dev file the same total weight in the fit")
+    parser.add_argument("--event-threshold", type=float, default=None,
+                        help="average link score that keeps an event together (default: keep the section's)")
     parser.add_argument("--gate-quantile", type=float, default=0.02,
                         help="small-story gate: cosine floor at this quantile of gold-pair cosines (0: no gate)")
     parser.add_argument("--C", type=float, default=1.0, dest="c")
@@ -271,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     doc.setdefault("format", 2)
     doc.setdefault("fallback", "default")
     doc.setdefault("backends", {})
+    old = doc["backends"].get(args.section or backend, {})
+    event_threshold = args.event_threshold if args.event_threshold is not None else old.get("event_threshold")
+    if event_threshold is not None:
+        section["event_threshold"] = event_threshold
     doc["backends"][args.section or backend] = section
     if args.also_fallback:
         doc["backends"][doc["fallback"]] = {**section, "fitted_for": backend}
