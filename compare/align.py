@@ -83,6 +83,11 @@ class ScorerWeights:
     version: str = "unversioned"
     backend: str = FALLBACK_BACKEND
     event_threshold: float | None = None  # average link score that keeps an event together
+    # Statement-level gate for small stories: there the context features are undefined and the scorer
+    # falls back on a base rate learned from ECB+ sub-stories, which lifts any pair of two same-event
+    # documents; a pair whose cosine is below this floor (the backend's 2% quantile of ECB+ gold-pair
+    # cosines) cannot link there. None: no gate.
+    small_story_floor: float | None = None
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.features if f not in FEATURES]
@@ -106,6 +111,7 @@ def _weights_from(section: dict, backend: str, file_version: str) -> ScorerWeigh
         bias=float(section["bias"]), threshold=float(section.get("threshold", 0.5)),
         version=f"{file_version}/{section.get('version', backend)}", backend=backend,
         event_threshold=section.get("event_threshold"),
+        small_story_floor=section.get("small_story_floor"),
     )
 
 
@@ -481,8 +487,10 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
 
 
 def _needed(weights: ScorerWeights) -> frozenset[str]:
-    """Features the scorer weighs (non-zero) plus those a Link carries."""
-    return frozenset(n for n, c in zip(weights.features, weights.coef, strict=True) if c != 0.0) | set(LINK_FIELDS)
+    """Features the scorer weighs (non-zero), those a Link carries, and what the small-story gate reads."""
+    gate = {"small_story"} if weights.small_story_floor is not None else set()
+    return (frozenset(n for n, c in zip(weights.features, weights.coef, strict=True) if c != 0.0)
+            | set(LINK_FIELDS) | gate)
 
 
 def _candidates(partial: np.ndarray, top_k: int | None) -> np.ndarray:
@@ -506,6 +514,9 @@ def _candidates(partial: np.ndarray, top_k: int | None) -> np.ndarray:
     return keep
 
 
+GATED_LOGIT = -60.0  # logit of a pair the small-story gate shuts (score ~1e-26)
+
+
 def _logit(weights: ScorerWeights, feats: dict[str, np.ndarray], skip: str | None = None) -> np.ndarray:
     z = None
     for name, coef in zip(weights.features, weights.coef, strict=True):
@@ -514,7 +525,10 @@ def _logit(weights: ScorerWeights, feats: dict[str, np.ndarray], skip: str | Non
         term = coef * feats[name].astype(np.float64)
         z = term if z is None else z + term
     shape = feats["cosine"].shape
-    return np.full(shape, weights.bias) if z is None else z + weights.bias
+    z = np.full(shape, weights.bias) if z is None else z + weights.bias
+    if weights.small_story_floor is not None and float(np.max(feats["small_story"])) > 0:
+        z = np.where(feats["cosine"] < weights.small_story_floor, GATED_LOGIT, z)
+    return z
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -80,10 +80,6 @@ def test_weights_file_with_unknown_feature_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.model
-@pytest.mark.xfail(strict=True, reason="known regression of the small_story scorer (aligner-20261125 lr with "
-                   "small_story): in this 3-document story the leftover bank/airline pair is each other's only "
-                   "match and the documents share Peru/12/Monday/Cajamarca, so document context lifts it over "
-                   "the threshold; needs a statement-level gate, see README, Accuracy")
 def test_statements_about_the_same_event_link_and_unrelated_ones_do_not(minilm) -> None:  # type: ignore[no-untyped-def]
     statements = make(story())
     vectors = minilm.encode([s.text for s in statements])
@@ -95,6 +91,35 @@ def test_statements_about_the_same_event_link_and_unrelated_ones_do_not(minilm) 
     assert frozenset((StatementRef("a", 2), StatementRef("b", 0))) not in pairs  # bank vs airline
     for lk in links:
         assert 0.0 <= lk.score <= 1.0 and -1.0 <= lk.cosine <= 1.0 and 0.0 <= lk.fuzzy <= 1.0
+
+
+def _unit_story(n_docs: int, seed: int) -> tuple[list[Statement], np.ndarray]:
+    rng = np.random.default_rng(seed)
+    docs = {f"d{k}": [f"statement {k}.{i}" for i in range(3)] for k in range(n_docs)}
+    statements = make(docs)
+    vectors = rng.normal(size=(len(statements), 8)).astype(np.float32)
+    return statements, vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n_docs", [2, 3, 4, 5])
+def test_small_story_gate_stops_low_cosine_pairs_only_in_small_stories(n_docs: int) -> None:
+    # A scorer that links every pair (bias +5) with the gate at cosine 0.2: in a story of under 4
+    # documents no pair below the floor may link, whatever the context; in larger stories the gate is off.
+    weights = ScorerWeights(features=("cosine", "small_story"), coef=(0.0, 0.0), bias=5.0, threshold=0.5,
+                            small_story_floor=0.2)
+    statements, vectors = _unit_story(n_docs, seed=n_docs)
+    cosine = {(s.ref, t.ref): float(vectors[i] @ vectors[j]) for i, s in enumerate(statements)
+              for j, t in enumerate(statements) if s.doc_id != t.doc_id}
+    links = link_statements(statements, vectors, weights=weights, top_k=None)
+    linked = {(lk.a, lk.b) for lk in links}
+    below = {pair for pair, c in cosine.items() if c < 0.2 and pair[0] < pair[1]}
+    assert below, "the random story must have pairs under the floor"
+    if n_docs < 4:
+        assert not linked & below
+        assert linked == {pair for pair, c in cosine.items() if c >= 0.2 and pair[0] < pair[1]}
+    else:
+        assert below <= linked
+    assert links == reference_links(statements, vectors, weights=weights, top_k=None)
 
 
 @pytest.mark.model
