@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from compare import report
+from compare.errors import RenderError
 from compare.model import (
     Comparison,
     Cue,
@@ -173,6 +174,16 @@ def test_json_report_still_matches_its_schema() -> None:
     document = report.to_json(hand_made())
     report.validate_json(document)
     assert {"schema_version", "documents", "clusters", "differences", "unique"} <= set(document)
+
+
+def test_a_report_that_breaks_its_schema_is_refused_with_the_path_of_the_problem() -> None:
+    document = report.to_json(hand_made())
+    document["differences"][0]["type"] = 7
+    with pytest.raises(RenderError, match=r"at /differences/0/type: 7 is not one of \['omission'"):
+        report.validate_json(document)
+    del document["schema_version"]
+    with pytest.raises(RenderError, match="schema_version"):
+        report.validate_json(document)
 
 
 def test_written_reports_are_readable_by_others(tmp_path: Path) -> None:
