@@ -273,19 +273,29 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", text.lower().replace("ʼ", "'").replace("’", "'")).strip()
 
 
+@lru_cache(maxsize=1)
+def _variant_rank() -> dict[str, int]:
+    return {variant: rank for rank, variant in enumerate(gazetteer().canonical_by_variant)}
+
+
+@lru_cache(maxsize=65536)
 def canonical_name(text: str) -> str:
-    """A spelling-independent name: the gazetteer's canonical form, else the name transliterated to ASCII."""
+    """A spelling-independent name: the gazetteer's canonical form, else the name transliterated to ASCII.
+
+    Cached: a story repeats its names, and a nightly run sees the same ones in every story."""
     gaz = gazetteer()
     text = re.sub(rf"[{_APOS}]s$", "", text.strip())
     folded = _fold(text)
     if folded in gaz.canonical_by_variant:
         return gaz.canonical_by_variant[folded]
-    # Russian/Ukrainian declension: a known spelling plus a short case ending ("Купянске").
-    for variant, canonical in gaz.canonical_by_variant.items():
-        rest = folded[len(variant):]
-        if " " not in folded and len(variant) >= 5 and folded.startswith(variant) and rest.isalpha() \
-                and len(rest) <= 3 and not rest.isascii():
-            return canonical
+    # Russian/Ukrainian declension: a known spelling (5+ letters) plus a short non-ASCII case ending
+    # ("Купянске"). Only the three possible cuts are looked up; of several hits the gazetteer's first wins.
+    if " " not in folded:
+        hits = [folded[:-cut] for cut in (1, 2, 3)
+                if len(folded) - cut >= 5 and folded[:-cut] in gaz.canonical_by_variant
+                and folded[-cut:].isalpha() and not folded[-cut:].isascii()]
+        if hits:
+            return gaz.canonical_by_variant[min(hits, key=_variant_rank().__getitem__)]
     from anyascii import anyascii
 
     ascii_name = anyascii(text)

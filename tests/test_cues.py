@@ -259,3 +259,34 @@ def test_lexicons_plug_in_by_data_for_other_languages() -> None:
 
 def test_unknown_language_falls_back_to_the_english_lexicon() -> None:
     assert any(c.type == CueType.HEDGE for c in detect_cues("Troops reportedly entered.", language="xx"))
+
+
+def _declension_by_scanning(folded: str) -> str | None:
+    """The plain rule canonical_name implements by lookup: the first gazetteer variant (5+ letters) that
+    the name extends by a short non-ASCII ending."""
+    from compare.cues import gazetteer
+
+    for variant, canonical in gazetteer().canonical_by_variant.items():
+        rest = folded[len(variant):]
+        if (" " not in folded and len(variant) >= 5 and folded.startswith(variant) and rest.isalpha()
+                and len(rest) <= 3 and not rest.isascii()):
+            return canonical
+    return None
+
+
+def test_declined_names_resolve_as_a_scan_of_the_gazetteer_would() -> None:
+    from compare.cues import _fold, gazetteer
+
+    variants = list(gazetteer().canonical_by_variant)
+    names = [v + ending for v in variants for ending in ("е", "ом", "ого", "ах", "и", "s", "")]
+    names += ["Купянске", "Харкові", "Unknownplace", "Купянськом", "Бахмута"]
+    checked = 0
+    for name in names:
+        folded = _fold(name)
+        if folded in gazetteer().canonical_by_variant:
+            continue
+        expected = _declension_by_scanning(folded)
+        if expected is not None:
+            checked += 1
+            assert canonical_name(name) == expected, name
+    assert checked > 50
