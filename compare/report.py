@@ -574,12 +574,15 @@ def html_to_pdf(html: str, *, title: str = "") -> bytes:
 
 # ------------------------------------------------------------------------------------------ output
 
-def render_all(comparison: Comparison, formats: Sequence[str], *,
-               page_size: str = "A4 landscape") -> dict[str, bytes]:
-    """Render every requested format in memory: nothing is written unless all succeed."""
+def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str = "A4 landscape",
+               json_extra: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """Render every requested format in memory: nothing is written unless all succeed.
+
+    `json_extra` adds top-level keys to the JSON report (a scheduled run's `versions`), so the document
+    is encoded once."""
     rendered: dict[str, bytes] = {}
     if "json" in formats:
-        document = to_json(comparison)
+        document = {**to_json(comparison), **(json_extra or {})}
         validate_json(document)
         rendered["report.json"] = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
     if "html" in formats:

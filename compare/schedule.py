@@ -344,11 +344,8 @@ def compare_one(job: StoryJob, settings: Settings) -> StoryResult:
     comparison.meta["created"] = job.updated_at  # the story's last change, not the wall clock
     comparison.meta["versions"] = versions
     comparison.meta["source"] = f"scheduled run: {len(job.story.documents)} articles"
-    files = render_all(comparison, settings.formats, page_size=settings.page_size)
-    if "report.json" in files:
-        document = json.loads(files["report.json"])
-        document["versions"] = versions
-        files["report.json"] = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
+    files = render_all(comparison, settings.formats, page_size=settings.page_size,
+                       json_extra={"versions": versions})
     by_type = Counter(d.type.value for d in comparison.differences)
     counts = {"differences": len(comparison.differences), "by_type": dict(sorted(by_type.items())),
               "events": len(comparison.events), "documents": len(comparison.documents),
