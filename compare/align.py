@@ -36,7 +36,7 @@ from typing import ParamSpec, TypeVar
 import numpy as np
 
 from compare.errors import ConfigError
-from compare.model import CueType, Event, Link, Statement, StatementRef
+from compare.model import CueType, Event, Link, LinkTable, Statement, StatementRef
 
 _TOKEN = re.compile(r"\b\w+\b")
 P = ParamSpec("P")
@@ -545,19 +545,16 @@ def score_block(ctx: StoryContext, a: int, b: int, weights: ScorerWeights) -> tu
 # ------------------------------------------------------------------------------------------- links
 
 def _make_links(refs: Sequence[StatementRef], doc_rank: np.ndarray,
-                columns: list[list[np.ndarray]]) -> tuple[Link, ...]:
-    """Link objects from kept pairs (positions a, b; score, cosine, fuzzy, overlap), sorted by (a, b)
-    with integer keys and rounded in bulk: Python objects are made once, for kept pairs only."""
+                columns: list[list[np.ndarray]]) -> LinkTable:
+    """Kept pairs (positions a, b; score, cosine, fuzzy, overlap) as a LinkTable sorted by (a, b) with
+    integer keys and rounded in bulk: no Python object per link unless someone reads them one by one."""
     if not columns or not any(len(c[0]) for c in columns):
-        return ()
+        return LinkTable.empty()
     pos_a, pos_b, *values = (np.concatenate(parts) for parts in zip(*columns, strict=True))
     index = np.fromiter((r.index for r in refs), dtype=np.int64, count=len(refs))
     order = np.lexsort((index[pos_b], doc_rank[pos_b], index[pos_a], doc_rank[pos_a]))
-    pos_a, pos_b = pos_a[order].tolist(), pos_b[order].tolist()
-    rounded = [np.round(v[order].astype(np.float64), 6).tolist() for v in values]
-    # map() calls Link straight from C: no generator frame or tuple unpacking per link (half the time for
-    # 800k links)
-    return tuple(map(Link, map(refs.__getitem__, pos_a), map(refs.__getitem__, pos_b), *rounded))
+    rounded = [np.round(v[order].astype(np.float64), 6) for v in values]
+    return LinkTable(refs, pos_a[order].astype(np.int64), pos_b[order].astype(np.int64), *rounded)
 
 
 def _link_columns(ra: np.ndarray, rb: np.ndarray, keep: np.ndarray, score: np.ndarray,
@@ -580,7 +577,7 @@ TOP_K = 20  # partners kept per statement and document pair (before the threshol
 @_one_blas_thread
 def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
                     threshold: float | None = None, weights: ScorerWeights | None = None,
-                    context: StoryContext | None = None, top_k: int | None = TOP_K) -> tuple[Link, ...]:
+                    context: StoryContext | None = None, top_k: int | None = TOP_K) -> LinkTable:
     """Cross-document links scoring at least `threshold` (default: the scorer's own).
 
     A pair is a candidate when it is among the `top_k` partners (by its fuzzy-free score) of either
@@ -618,7 +615,7 @@ def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
         fuzzy_parts = pool.results()
     refs, rank = _story_refs(ctx)
     if not found:
-        return ()
+        return LinkTable.empty()
     pos_a, pos_b, partial, cosine, overlap = (np.concatenate(parts) for parts in zip(*found, strict=True))
     fuzzy = np.concatenate(fuzzy_parts) / 100.0 if w_fuzzy != 0.0 else np.zeros(partial.shape, dtype=np.float32)
     score = _sigmoid(partial + w_fuzzy * fuzzy.astype(np.float64))
@@ -684,7 +681,7 @@ def _logit_of(p: float) -> float:
 
 @_one_blas_thread
 def reference_links(statements: Sequence[Statement], vectors: np.ndarray, *, threshold: float | None = None,
-                    weights: ScorerWeights | None = None, top_k: int | None = TOP_K) -> tuple[Link, ...]:
+                    weights: ScorerWeights | None = None, top_k: int | None = TOP_K) -> LinkTable:
     """Brute force: score every pair, keep the top-k candidates at or above the threshold (tests compare
     the pruned path against it)."""
     weights = weights or default_weights()
@@ -739,7 +736,10 @@ def build_events(statements: Sequence[Statement], links: Sequence[Link], *,
     if not nodes:
         return ()
     n = len(nodes)
-    sc = np.fromiter(map(attrgetter("score"), links), dtype=np.float64, count=len(links))
+    if isinstance(links, LinkTable):
+        sc = np.asarray(links.scores, dtype=np.float64)
+    else:
+        sc = np.fromiter(map(attrgetter("score"), links), dtype=np.float64, count=len(links))
     lo, hi = np.minimum(xs, ys), np.maximum(xs, ys)
     ok = lo != hi
     lo, hi, sc = lo[ok], hi[ok], sc[ok]
@@ -778,18 +778,23 @@ def _link_nodes(statements: Sequence[Statement], links: Sequence[Link]
     """The distinct link ends in content order (text, then document id, then index) and the node number of
     each link's two ends. Ends are keyed by integer (document code, index) pairs instead of hashing
     StatementRef objects (a Python-level hash: 1.7 million calls for 32 outlets x 200 statements)."""
-    ends = [lk.a for lk in links]
-    ends += [lk.b for lk in links]
-    if not ends:
+    if not len(links):
         return [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    doc_ids = list(map(attrgetter("doc_id"), ends))
-    code = {d: k for k, d in enumerate(set(doc_ids))}  # any code works: only equality is used
-    doc = np.fromiter(map(code.__getitem__, doc_ids), dtype=np.int64, count=len(ends))
-    index = np.fromiter(map(attrgetter("index"), ends), dtype=np.int64, count=len(ends))
-    index_min = int(index.min())
-    key = doc * (int(index.max()) - index_min + 1) + (index - index_min)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    distinct = [ends[k] for k in first.tolist()]
+    if isinstance(links, LinkTable):  # ends are already integer positions into the story's refs
+        key = np.concatenate([np.asarray(links.pos_a, dtype=np.int64), np.asarray(links.pos_b, dtype=np.int64)])
+        positions, inverse = np.unique(key, return_inverse=True)
+        distinct = [links.refs[k] for k in positions.tolist()]
+    else:
+        ends = [lk.a for lk in links]
+        ends += [lk.b for lk in links]
+        doc_ids = list(map(attrgetter("doc_id"), ends))
+        code = {d: k for k, d in enumerate(set(doc_ids))}  # any code works: only equality is used
+        doc = np.fromiter(map(code.__getitem__, doc_ids), dtype=np.int64, count=len(ends))
+        index = np.fromiter(map(attrgetter("index"), ends), dtype=np.int64, count=len(ends))
+        index_min = int(index.min())
+        key = doc * (int(index.max()) - index_min + 1) + (index - index_min)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        distinct = [ends[k] for k in first.tolist()]
     text_of = {(s.doc_id, s.index): s.text for s in statements}
     order = sorted(range(len(distinct)),
                    key=lambda k: (text_of.get((distinct[k].doc_id, distinct[k].index), ""), distinct[k].doc_id,

@@ -1,14 +1,15 @@
 """The data that flows between pipeline stages: small frozen dataclasses, no behaviour beyond checks.
 
-corpus -> Document; segment -> Statement; cues -> Cue; align -> Link, Event; diff -> Difference,
+corpus -> Document; segment -> Statement; cues -> Cue; align -> Link (LinkTable), Event; diff -> Difference,
 Highlight; pipeline -> Comparison. Imports nothing from the rest of the package.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 
 class DifferenceType(StrEnum):
@@ -127,6 +128,80 @@ class Link:
     overlap: float = 0.0  # share of numbers/names in common, [0, 1]
 
 
+class LinkTable(Sequence[Link]):
+    """The links of one story as columns, read like a tuple of Link.
+
+    A big story has hundreds of thousands of links (32 outlets x 200 statements: ~800k), and a Link
+    object costs about 1 us to make; the aligner hands over arrays and the event builder reads them
+    directly, so Link objects are made only when something reads the links one by one (the JSON
+    report), and then once. `ends` are positions into `refs`; the float columns are already rounded.
+    Equal to any tuple or list of the same Links, in the same order.
+    """
+
+    __slots__ = ("_made", "cosines", "fuzzies", "overlaps", "pos_a", "pos_b", "refs", "scores")
+
+    def __init__(self, refs: Sequence[StatementRef], pos_a: Any, pos_b: Any, scores: Any, cosines: Any,
+                 fuzzies: Any, overlaps: Any) -> None:
+        lengths = {len(pos_a), len(pos_b), len(scores), len(cosines), len(fuzzies), len(overlaps)}
+        if len(lengths) != 1:
+            raise ValueError(f"link columns differ in length: {sorted(lengths)}")
+        self.refs = tuple(refs)
+        self.pos_a, self.pos_b = pos_a, pos_b
+        self.scores, self.cosines, self.fuzzies, self.overlaps = scores, cosines, fuzzies, overlaps
+        self._made: tuple[Link, ...] | None = None
+
+    @classmethod
+    def empty(cls) -> LinkTable:
+        return cls((), [], [], [], [], [], [])
+
+    def links(self) -> tuple[Link, ...]:
+        """Every link as a Link object, made once (map calls Link straight from C)."""
+        if self._made is None:
+            get = self.refs.__getitem__
+            self._made = tuple(map(Link, map(get, _as_list(self.pos_a)), map(get, _as_list(self.pos_b)),
+                                   _as_list(self.scores), _as_list(self.cosines), _as_list(self.fuzzies),
+                                   _as_list(self.overlaps)))
+        return self._made
+
+    def __len__(self) -> int:
+        return len(self.pos_a)
+
+    @overload
+    def __getitem__(self, item: int) -> Link: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> tuple[Link, ...]: ...
+
+    def __getitem__(self, item: int | slice) -> Link | tuple[Link, ...]:
+        if self._made is not None or isinstance(item, slice):
+            return self.links()[item]
+        k = range(len(self))[item]  # IndexError and negative indices as for a tuple
+        return Link(self.refs[int(self.pos_a[k])], self.refs[int(self.pos_b[k])], float(self.scores[k]),
+                    float(self.cosines[k]), float(self.fuzzies[k]), float(self.overlaps[k]))
+
+    def __iter__(self) -> Iterator[Link]:
+        return iter(self.links())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LinkTable | tuple | list):
+            return len(self) == len(other) and self.links() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.links())
+
+    def __repr__(self) -> str:
+        return f"LinkTable({len(self)} links)"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickling (Dask workers return comparisons)
+        return (LinkTable, (self.refs, self.pos_a, self.pos_b, self.scores, self.cosines, self.fuzzies,
+                            self.overlaps))
+
+
+def _as_list(column: Any) -> list[Any]:
+    return column.tolist() if hasattr(column, "tolist") else list(column)
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """Statements about one event across outlets; an outlet may contribute several statements."""
@@ -181,7 +256,7 @@ class Comparison:
     description: str
     documents: tuple[Document, ...]
     statements: tuple[Statement, ...]
-    links: tuple[Link, ...]
+    links: Sequence[Link]  # a LinkTable from the aligner
     events: tuple[Event, ...]
     differences: tuple[Difference, ...]
     unique: tuple[StatementRef, ...]

@@ -22,7 +22,7 @@ from compare.align import (
     reference_links,
 )
 from compare.cues import detect_cues
-from compare.model import Link, Statement, StatementRef
+from compare.model import Link, LinkTable, Statement, StatementRef
 
 PERU = ("A magnitude 6.1 earthquake struck northern Peru on Monday, killing at least 12 people.",
         "At least 12 people died when a 6.1-magnitude quake hit northern Peru on Monday.",
@@ -373,3 +373,32 @@ def test_fuzzy_of_links_equals_token_set_ratio_on_the_raw_texts() -> None:
     for lk in links:
         expected = fuzz.token_set_ratio(text[lk.a], text[lk.b], processor=default_process) / 100.0
         assert lk.fuzzy == round(float(np.float32(expected)), 6)
+
+
+def test_link_table_reads_like_the_tuple_of_links_it_stands_for() -> None:
+    import pickle
+
+    rng = np.random.default_rng(5)
+    statements, vectors = _random_story(rng, n_docs=5, n_sent=10)
+    table = link_statements(statements, vectors, threshold=0.05)
+    links = tuple(table)
+    assert isinstance(table, LinkTable) and len(table) == len(links) > 3
+    fresh = pickle.loads(pickle.dumps(table))  # read one by one before anything made the tuple
+    assert [fresh[k] for k in (0, 1, -1)] == [links[0], links[1], links[-1]]
+    assert table[1:3] == links[1:3]
+    assert table == links and table == list(links) and fresh == table and hash(fresh) == hash(links)
+    assert table != links[:-1]
+    with pytest.raises(IndexError):
+        fresh[len(links)]
+    assert all(isinstance(lk.score, float) and type(lk.a.index) is int for lk in table)
+    assert LinkTable.empty() == () and not LinkTable.empty()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_events_from_a_link_table_equal_events_from_link_objects(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    statements, vectors = _random_story(rng, n_docs=int(rng.integers(3, 8)), n_sent=9)
+    table = link_statements(statements, vectors, threshold=0.05)
+    for merge in (0.1, 0.3, 0.6):
+        assert build_events(statements, table, merge_threshold=merge) == build_events(
+            statements, list(table), merge_threshold=merge)

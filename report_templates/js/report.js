@@ -14,11 +14,16 @@
   var colBoxes = $$('input[name="col"]', form);
   var select = $('select[name="outlet"]', form), only = $('input[name="only"]', form), search = $('input[name="q"]', form);
   var status = $("#filter-status"), noMatch = $("#no-match");
+  // Document ids come from file names and manifests and may hold spaces: the attribute is a JSON list.
+  function outletsOf(ev) {
+    try { var list = JSON.parse(ev.dataset.outlets || "[]"); return Array.isArray(list) ? list : []; }
+    catch (e) { return []; }
+  }
   var eventInfo = events.map(function (ev) {
     return {
       el: ev,
       types: (ev.dataset.types || "").split(" ").filter(Boolean),
-      outlets: (ev.dataset.outlets || "").split(" ").filter(Boolean),
+      outlets: outletsOf(ev),
       text: ev.textContent.toLowerCase(),
       diffs: $$("li.diff", ev)
     };

@@ -3,6 +3,7 @@ permalinks, context view, keyboard, tooltips, no-JS reading, no network, no cons
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -266,3 +267,30 @@ def test_axe_finds_no_serious_or_critical_violation(browser: Any, report_url: st
         assert bad == []
     finally:
         context.close()
+
+
+def test_outlet_filter_works_for_document_ids_with_spaces(page: Any, tmp_path: Any) -> None:
+    """Manifest ids may hold spaces; the filter must not split "civic post" into two outlets."""
+    import re
+    import shutil
+
+    from compare.config import Settings
+    from compare.corpus import load_story
+    from compare.pipeline import compare_story
+    from compare.report import render_html
+
+    folder = tmp_path / "story"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "bridge-story", folder)
+    manifest = (folder / "story.toml").read_text("utf-8")
+    manifest = re.sub(r'path = "([a-z-]+)\.txt"',
+                      lambda m: f'path = "{m[1]}.txt"\nid = "{m[1].replace("-", " ")} (web)"', manifest)
+    (folder / "story.toml").write_text(manifest, "utf-8")
+    comparison = compare_story(load_story(folder), Settings(model="minilm", cache_path=None))
+    assert "civic post (web)" in {d.doc_id for d in comparison.documents}
+    path = tmp_path / "report.html"
+    path.write_text(render_html(comparison), encoding="utf-8")
+    page.goto(path.as_uri())
+    page.select_option('select[name="outlet"]', "civic post (web)")
+    civic = {f"event-{e.event_id}" for e in comparison.events if "civic post (web)" in e.doc_ids}
+    assert civic and set(visible_events(page)) == civic
+    assert not page.log.console_errors
