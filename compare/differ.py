@@ -788,6 +788,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
 def _stem(token: str) -> str:
     token = token.lower().strip("'ʼ’-")
     for suffix in ("ing", "ed", "es", "s"):
@@ -814,11 +815,12 @@ def find_highlights(statements: Sequence[Statement], events: Sequence[Event],
             typed[statement.ref].append((start, end))
     for event in events:
         members = [by_ref[m] for m in event.members]
+        # each member's stems once, pooled per outlet (a big event has dozens of members)
+        stems_by_doc: dict[str, set[str]] = defaultdict(set)
+        for member in members:
+            stems_by_doc[member.doc_id].update(map(_stem, _TOKEN.findall(member.text)))
         for statement in members:
-            others = set()
-            for other in members:
-                if other.doc_id != statement.doc_id:
-                    others |= {_stem(t) for t in _TOKEN.findall(other.text)}
+            others = set().union(*(stems for doc_id, stems in stems_by_doc.items() if doc_id != statement.doc_id))
             for m in _TOKEN.finditer(statement.text):
                 word = m.group(0)
                 if word.lower() in STOPWORDS or _stem(word) in others or len(word) < 2:
