@@ -558,15 +558,19 @@ _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "w
               "dead": "dead", "wounded": "wounded", "injured": "injured", "killed": "killed",
               "sheep": "sheep", "aircraft": "aircraft", "fish": "fish", "buses": "bus", "series": "series",
               "news": "news", "lives": "life", "wives": "wife", "feet": "foot", "teeth": "tooth",
-              "mice": "mouse", "geese": "goose"}
+              "mice": "mouse", "geese": "goose", "outskirts": "outskirts", "headquarters": "headquarters",
+              "premises": "premises", "media": "media"}
 _ID_WORDS = re.compile(r"(?:\bNo|\bNos|\bNr|#|\bRoute|\bArticle|\bBlock|\bFlight|\bSection|\bPlatform|\bGate|\bRoom|"
                        r"\bChapter|\bResolution|\bHighway|\bBuilding|\bUnit|\bLine|\bBus|\bPage|\bItem|\bClause|"
                        r"\bPier|\bBerth|\bTerminal|\bAct|\bPart|\baged|\bage|\bHouse|\bCode|\bSeason|\bEpisode|"
                        r"\bPhase|\bStage|\bLevel|\bGrade|\bType|\bModel|\bversion|\bGroup|\bDistrict)\.?\s*$")
 
 
-def _singular(word: str) -> str:
-    word = word.lower()
+@lru_cache(maxsize=65536)
+def singular(word: str) -> str:
+    """English singular of a lower-cased noun, for matching lexicon entries ("villages" -> "village",
+    "buses" -> "bus", "people" -> "person"); words with no singular of their own stay as they are."""
+    word = word.lower().strip(_APOS)
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     if word.endswith("ies") and len(word) > 4:
@@ -640,7 +644,7 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             qualifier = ">"
             noun, noun_end = _noun_after(text, e + len(re.match(r"\s+of", after).group(0)))
             if noun:
-                unit, end = _singular(noun), noun_end
+                unit, end = singular(noun), noun_end
         elif m.group("frac"):
             value = FRACTIONS[re.sub(r"\s+", " ", m.group("frac").lower())]
             unit = "%"
@@ -678,7 +682,7 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
                             and not noun.lower().endswith("s"):
                         noun = None
                     if noun:
-                        unit, end = _singular(noun), noun_end
+                        unit, end = singular(noun), noun_end
             if m.group("num") and _YEARISH.match(raw) and unit is None:
                 continue  # a year is a date, not a quantity
             if m.group("word") and unit is None and not re.match(
@@ -701,7 +705,7 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             skip_until = end
             noun, noun_end = _noun_after(text, end)
             if unit is None and noun:
-                unit = _singular(noun)
+                unit = singular(noun)
         payload: dict[str, Any] = {"value": int(value) if float(value).is_integer() else round(value, 4),
                                    "unit": unit, "qualifier": qualifier, **extra}
         cues.append(Cue(CueType.NUMBER, start, end, text[start:end], payload))

@@ -510,9 +510,9 @@ def _mention_text(statements: Sequence[Statement]) -> str:
 
 
 def _words_of(statements: Sequence[Statement]) -> set[str]:
-    from compare.phrases import _singular
+    from compare.cues import singular
 
-    return {_singular(w) for s in statements for w in re.findall(r"[\w'’-]+", s.text.lower())}
+    return {singular(w) for s in statements for w in re.findall(r"[\w'’-]+", s.text.lower())}
 
 
 def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
@@ -565,13 +565,14 @@ def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Di
 def _entity_class(cue: Cue) -> str | None:
     """What kind of name a cue is, so that only names of one kind are compared: a person, or an
     organisation by its head noun ("union" and "federation" are both labour bodies)."""
-    from compare.phrases import _singular, _words
+    from compare.cues import singular
+    from compare.phrases import _words
 
     canonical = str((cue.value or {}).get("canonical") if isinstance(cue.value, dict) else "") or cue.text
     words = [w for w in re.findall(r"[\w'’-]+", canonical)]
     classes = _words().get("org_classes", {})
     for w in reversed(words):
-        c = classes.get(_singular(w.lower().rstrip("'’")))
+        c = classes.get(singular(w.lower().rstrip("'’")))
         if c:
             return str(c)
     if len(words) >= 2 and all(w[:1].isupper() and w[1:].islower() for w in words) and cue.text.isascii():

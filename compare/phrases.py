@@ -25,6 +25,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from compare.cues import singular
 from compare.model import Cue, CueType
 
 _APOS = "'ʼ’"
@@ -68,21 +69,6 @@ class Actor:
     end: int
     text: str
     key: frozenset[str]  # content words, lower case, generic and nationality words dropped
-
-
-def _singular(word: str) -> str:
-    word = word.lower().strip(_APOS)
-    irregular = {"outskirts": "outskirts", "headquarters": "headquarters", "police": "police", "villages": "village",
-                 "people": "person", "men": "man", "staff": "staff", "premises": "premises", "media": "media"}
-    if word in irregular:
-        return irregular[word]
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if re.search(r"(?:ch|sh|ss|x)es$", word):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
-        return word[:-1]
-    return word
 
 
 def _cap(token: str) -> bool:
@@ -131,7 +117,7 @@ def _place_np(text: str, tokens: list[re.Match[str]], i: int, place_cues: Sequen
         if low.endswith("ed") and k + 1 < len(tokens) and tokens[k + 1].group(0).lower() in ("the", "a", "an"):
             break  # "men first reached the outskirts": a verb
         possessive = bool(re.search(rf"[{_APOS}]s$", tok))
-        if _singular(low) in place_nouns and not tok[:1].isupper() and not possessive:
+        if singular(low) in place_nouns and not tok[:1].isupper() and not possessive:
             head_at = k
         elif (tok[:1].isupper() and low in _set("not_names")) or (head_at is not None and not tok[:1].isupper()):
             break
@@ -167,9 +153,9 @@ def _place_np(text: str, tokens: list[re.Match[str]], i: int, place_cues: Sequen
         return None
     if re.search(rf"[{_APOS}]s$", tokens[n - 1].group(0)):
         return None  # "on Russia's side": the name qualifies another noun
-    if n < len(tokens) and _singular(tokens[n].group(0).lower()) in _set("org_nouns"):
+    if n < len(tokens) and singular(tokens[n].group(0).lower()) in _set("org_nouns"):
         return None  # "the Safe Road charity"
-    if i >= 2 and _singular(tokens[i - 2].group(0).lower()) in _set("affiliation_nouns"):
+    if i >= 2 and singular(tokens[i - 2].group(0).lower()) in _set("affiliation_nouns"):
         return None  # "Analysts at Meridian Shipping Research"
     return start, n
 
@@ -183,8 +169,8 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
     phrase = text[start:end]
     words = phrase.split()
     lows = [w.lower().strip(_APOS + ",.") for w in words]
-    if any(_singular(w) in _set("org_nouns") for w in lows) or (_looks_like_org(words) and not any(
-            _singular(w) in _set("place_nouns") for w in lows)):
+    if any(singular(w) in _set("org_nouns") for w in lows) or (_looks_like_org(words) and not any(
+            singular(w) in _set("place_nouns") for w in lows)):
         return None  # "from the Safe Road charity", "from the Brannock Rowing Club": an affiliation
     if lows and lows[0] in _set("person_titles"):
         return None  # "to President Vladimir Putin"
@@ -194,7 +180,7 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
     # "the outskirts of X", "the village of X": the part or kind of the place named after "of";
     # "villages east of the Oskil River": the villages, placed relative to a landmark.
     left, _, right = phrase.partition(" of ")
-    left_nouns = [_singular(re.sub(rf"[{_APOS}]s$", "", w.lower().strip(",."))) for w in left.split()]
+    left_nouns = [singular(re.sub(rf"[{_APOS}]s$", "", w.lower().strip(",."))) for w in left.split()]
     left_words = [w.strip(",.") for w in left.split()]
     part = None
     first_head = next((n for n, w in enumerate(left_nouns) if w in place_nouns and w not in parts
@@ -227,9 +213,9 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
         else:
             named_part = left  # a landmark after "of" ("villages east of the Oskil River") is not the place
         if head is None:
-            right_nouns = [_singular(w.lower().strip(",.")) for w in right.split() if w[:1].islower()]
+            right_nouns = [singular(w.lower().strip(",.")) for w in right.split() if w[:1].islower()]
             head = next((w for w in reversed(right_nouns) if w in place_nouns), None)
-    named_place = _singular(lows[-1]) in place_nouns if lows else False  # "Station Road", "Town Hall"
+    named_place = singular(lows[-1]) in place_nouns if lows else False  # "Station Road", "Town Hall"
     if any(e.start >= start and e.end <= end and not any(p.start < e.end and e.start < p.end for p in place_cues)
            for e in entity_cues) and head is None and part is None and not named_place:
         return None  # a person's or an organisation's name
@@ -447,7 +433,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
     i = 0
     while i < len(tokens):
         tok = tokens[i].group(0)
-        low = _singular(re.sub(rf"[{_APOS}]s$", "", tok.lower()))
+        low = singular(re.sub(rf"[{_APOS}]s$", "", tok.lower()))
         is_head = low in agents and not tok.endswith(("'s", "’s"))
         if not is_head:
             i += 1
@@ -462,7 +448,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
                 break
             if (prev[:1].isupper() and pl not in _set("not_names")) or pl in _set("modifiers") \
                     or pl in _set("nationalities") \
-                    or re.search(rf"[{_APOS}]s$", prev) or _singular(pl) in agents:
+                    or re.search(rf"[{_APOS}]s$", prev) or singular(pl) in agents:
                 a -= 1
                 continue
             break
@@ -473,7 +459,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
             if tokens[m].group(0).lower() in ("the", "its", "their"):
                 m += 1
             n = m
-            while n < len(tokens) and (_cap(tokens[n].group(0)) or _singular(tokens[n].group(0).lower()) in agents
+            while n < len(tokens) and (_cap(tokens[n].group(0)) or singular(tokens[n].group(0).lower()) in agents
                                        or tokens[n].group(0).lower() in _set("modifiers")
                                        or (tokens[n].group(0) == "of" and n > m)):
                 n += 1
@@ -530,7 +516,7 @@ def _speech_is_the_act(text: str, verb_start: int) -> bool:
 def _actor_key(phrase: str) -> frozenset[str]:
     drop = _set("generic_agents") | _set("nationalities") | {"the", "a", "an", "its", "their", "his", "her", "our",
                                                                "of", "from", "and"}
-    words = [_singular(re.sub(rf"[{_APOS}]s$", "", w.lower())) for w in re.findall(rf"[\w{_APOS}-]+", phrase)]
+    words = [singular(re.sub(rf"[{_APOS}]s$", "", w.lower())) for w in re.findall(rf"[\w{_APOS}-]+", phrase)]
     return frozenset(w for w in words if w not in drop and w not in _set("person_titles"))
 
 
@@ -582,8 +568,8 @@ def out_overlaps(roles: Sequence[Role], position: int) -> bool:
 
 
 def _role(text: str, start: int, end: int, title: str, anchor: str) -> Role:
-    anchor_words = {_singular(w) for w in re.findall(rf"[\w{_APOS}-]+", anchor.lower())
-                    if w not in ("the", "of", "a", "an") and _singular(w) not in _set("org_nouns")
-                    and _singular(w) not in _set("generic_agents")}
+    anchor_words = {singular(w) for w in re.findall(rf"[\w{_APOS}-]+", anchor.lower())
+                    if w not in ("the", "of", "a", "an") and singular(w) not in _set("org_nouns")
+                    and singular(w) not in _set("generic_agents")}
     title_words = frozenset(w for w in title.lower().split() if w not in ("the",))
     return Role(start, end, text[start:end], title_words, frozenset(anchor_words))

@@ -290,3 +290,14 @@ def test_declined_names_resolve_as_a_scan_of_the_gazetteer_would() -> None:
             checked += 1
             assert canonical_name(name) == expected, name
     assert checked > 50
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("villages", "village"), ("cities", "city"), ("buses", "bus"), ("churches", "church"), ("boxes", "box"),
+    ("people", "person"), ("outskirts", "outskirts"), ("headquarters", "headquarters"), ("police", "police"),
+    ("status", "status"), ("crisis", "crisis"), ("'troops'", "troop"), ("gas", "gas"),
+])
+def test_one_singular_rule_serves_numbers_places_and_agents(word: str, expected: str) -> None:
+    from compare.cues import singular
+
+    assert singular(word) == expected
