@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from compare.corpus import Story
 from compare.cues import detect_cues, reference_date
 from compare.differ import find_differences, find_highlights
 from compare.embed import Embedder, EmbeddingCache, get_embedder
-from compare.model import Comparison, Document, Statement
+from compare.model import Comparison, Cue, Document, Statement
 from compare.segment import detect_language, segment
 
 # on_progress(stage, done, total): lets the CLI draw progress without the pipeline printing.
@@ -35,12 +36,25 @@ def segment_documents(documents: Sequence[Document]) -> tuple[Statement, ...]:
     """Statements of all documents, each with its cues (dates resolved against the publication date)."""
     statements: list[Statement] = []
     for document in documents:
-        language = document_language(document)
-        reference = reference_date(document.published)
-        for s in segment(document, language=language):
-            cues = detect_cues(s.text, language=s.language, reference=reference)
-            statements.append(Statement(s.doc_id, s.index, s.start, s.end, s.text, s.language, cues))
+        parts = _segmented(document.text, document.sentences, document_language(document), document.published)
+        statements.extend(Statement(document.doc_id, *part) for part in parts)
     return tuple(statements)
+
+
+SegmentedPart = tuple[int, int, int, str, str, tuple[Cue, ...]]  # index, start, end, text, language, cues
+
+
+@lru_cache(maxsize=4096)
+def _segmented(text: str, sentences: tuple[str, ...] | None, language: str, published: str | None
+               ) -> tuple[SegmentedPart, ...]:
+    """Segmentation and cue detection depend on nothing else (not on the document id). A scheduled run
+    meets one article version several times (to embed it, to compare its story, to diff it against its
+    next version); this does the work once per process. Cues are frozen and never modified downstream."""
+    reference = reference_date(published)
+    document = Document(doc_id="-", outlet="-", text=text, language=language, sentences=sentences)
+    return tuple((s.index, s.start, s.end, s.text, s.language,
+                  detect_cues(s.text, language=s.language, reference=reference))
+                 for s in segment(document, language=language))
 
 
 def embed_statements(statements: Sequence[Statement], embedder: Embedder,
