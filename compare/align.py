@@ -631,8 +631,10 @@ FUZZY_KERNEL_MIN_PAIRS = 250_000
 """Projected candidate pairs of a story from which `_FuzzyPool` uses the compiled kernel
 (compare/fuzzy.py) instead of rapidfuzz. Switching costs ~0.65 CPU-s once per process (numba import and
 loading the cached kernel; tokenising the story is 0.04-0.08 s); the kernel saves 2-4 us per pair
-(rapidfuzz 2.5-5.2 us, kernel 0.5-1.2 us on the align_speed / align_scaling stories), so it pays off
-from roughly 160-330 k pairs. The demo's few thousand pairs stay on rapidfuzz and never import numba."""
+(rapidfuzz 2.2-4.6 us, kernel 0.5-1.3 us on the align_speed / align_scaling stories). Forcing either
+path, whole-aligner CPU time breaks even at ~170k pairs on the long statements of align_scaling
+(12 outlets) and ~270k on align_speed's (20 outlets). The demo (144 pairs) stays on rapidfuzz and never
+imports numba."""
 
 
 class _FuzzyPool:

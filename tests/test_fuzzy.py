@@ -162,3 +162,15 @@ def test_aligner_falls_back_to_rapidfuzz_without_numba(monkeypatch: pytest.Monke
     rng = np.random.default_rng(7)
     statements, vectors = _random_story(rng, n_docs=5, n_sent=12)
     assert link_statements(statements, vectors) == reference_links(statements, vectors)
+
+
+def test_small_stories_stay_on_rapidfuzz_without_loading_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the projected-candidate threshold numba is never imported (the demo's cold start)."""
+
+    def refuse(texts: list[str]):  # type: ignore[no-untyped-def]
+        raise AssertionError("kernel loaded for a small story")
+
+    monkeypatch.setattr(align, "_fuzzy_kernel", refuse)
+    rng = np.random.default_rng(11)
+    statements, vectors = _random_story(rng, n_docs=6, n_sent=12)
+    assert link_statements(statements, vectors) == reference_links(statements, vectors)
