@@ -10,9 +10,10 @@ both differences, and the Indel distance of the two joined differences comes fro
 (Hyyrö), the same quantities and the same float arithmetic as rapidfuzz, so scores are identical
 (tests/test_fuzzy.py checks this against rapidfuzz on random Unicode strings).
 
-Importing this module imports numba (about half a second cold), so the aligner imports it only for
-large candidate sets and keeps rapidfuzz for small ones and where numba is missing. Compiled code is
-cached on disk (`cache=True`), so only the first run after installing compiles.
+Importing this module imports numba; with loading the cached kernel that is ~0.6 CPU-s per process,
+so the aligner imports it only for large candidate sets and keeps rapidfuzz for small ones and where
+numba is missing. Compiled code is cached on disk (`cache=True`, numba's __pycache__ or user cache
+directory), so only the first run after installing compiles (6-7 CPU-s).
 """
 
 from __future__ import annotations
