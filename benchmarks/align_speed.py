@@ -1,6 +1,7 @@
 """Alignment time and memory for many outlets (issue 8): 32 outlets x 200 statements by default.
 
     .venv/bin/python benchmarks/align_speed.py [--outlets 32] [--statements 200] [--baseline 69d1a45]
+        [--story scaling]
 
 Synthetic but shaped like a real feed: 60 events, each outlet reporting each event in a few
 statements with event words plus common words; vectors are event directions plus noise. Each run is a
@@ -9,6 +10,8 @@ fresh process (peak RSS is per process): the current `compare.align`, then, with
 Prints seconds for links and events, link and event counts, peak RSS growth, the load average, how
 many of the baseline's same-event links (both statements from one synthetic event) the current code keeps,
 and whether every link (ends, score, cosine, fuzzy, overlap) and event equals the baseline's.
+`--story scaling` uses `align_scaling.py`'s story instead (longer statements, 1.3 M fuzzy candidates at
+32 x 200; it has no event labels, so no same-event counts).
 """
 
 from __future__ import annotations
@@ -85,10 +88,16 @@ def baseline_weights(revision: str) -> Path:
     return path
 
 
-def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
+def measure(outlets: int, per_outlet: int, revision: str | None, story: str = "speed") -> dict:
     """One run in this process: seconds, counts, RSS growth and the linked pairs."""
     align = load_align(revision)
-    statements, vectors, truth = synthetic(outlets, per_outlet)
+    if story == "scaling":
+        from align_scaling import make_story
+
+        statements, vectors = make_story(outlets, per_outlet)
+        truth = [None] * len(statements)  # no event labels
+    else:
+        statements, vectors, truth = synthetic(outlets, per_outlet)
     backend = "sentence-transformers/all-MiniLM-L6-v2"
     if revision is None:
         weights = align.default_weights(backend)
@@ -107,7 +116,7 @@ def measure(outlets: int, per_outlet: int, revision: str | None) -> dict:
     cpu = time.process_time() - cpu  # all threads: steadier than wall time on a shared machine
     event_of = {s.ref: e for s, e in zip(statements, truth, strict=True)}
     same = sorted(f"{lk.a.doc_id}:{lk.a.index}|{lk.b.doc_id}:{lk.b.index}" for lk in links
-                  if event_of[lk.a] == event_of[lk.b])
+                  if event_of[lk.a] is not None and event_of[lk.a] == event_of[lk.b])
     digest = hashlib.sha1()
     for lk in links:
         digest.update(f"{lk.a.doc_id}:{lk.a.index}|{lk.b.doc_id}:{lk.b.index}|{lk.score}|{lk.cosine}|{lk.fuzzy}|"
@@ -129,22 +138,24 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=200)
     parser.add_argument("--baseline", default=None,
                         help="git revision of compare/align.py (or a saved copy of it) to compare with")
+    parser.add_argument("--story", choices=("speed", "scaling"), default="speed")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        result = measure(args.outlets, args.statements, None if args.child == "-" else args.child)
+        result = measure(args.outlets, args.statements, None if args.child == "-" else args.child, args.story)
         print(json.dumps(result))
         return
     load = os.getloadavg()
     runs = []
     for revision in ("-", *([args.baseline] if args.baseline else [])):
         out = subprocess.run([sys.executable, __file__, "--outlets", str(args.outlets), "--statements",
-                              str(args.statements), "--child", revision], capture_output=True, text=True)
+                              str(args.statements), "--story", args.story, "--child", revision],
+                             capture_output=True, text=True)
         if out.returncode:
             raise SystemExit(f"align_speed: run of {revision} failed:\n{out.stderr[-2000:]}")
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"{args.outlets} outlets x {args.statements} statements; load average before {load[0]:.1f} "
-          f"(after {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores")
+    print(f"{args.story} story, {args.outlets} outlets x {args.statements} statements; load average before "
+          f"{load[0]:.1f} (after {os.getloadavg()[0]:.1f}) on {os.cpu_count()} cores")
     for r in runs:
         print(f"  {r['revision']:>14}: {r['links']} links ({r['same_event_links']} same-event), {r['events']} events; "
               f"links {r['links_s']:.2f} s, events {r['events_s']:.2f} s, total {r['total_s']:.2f} s "
@@ -152,11 +163,12 @@ def main() -> None:
               f"peak RSS {r['peak_rss_mb']:.0f} MB (+{r['rss_growth_mb']:.0f} MB during alignment)")
     if len(runs) == 2:
         new, old = runs
-        kept = len(set(new["same_pairs"]) & set(old["same_pairs"])) / max(len(old["same_pairs"]), 1)
+        kept = (f"{len(set(new['same_pairs']) & set(old['same_pairs'])) / len(old['same_pairs']):.3f}"
+                if old["same_pairs"] else "n/a")
         print(f"  speed-up {old['total_s'] / new['total_s']:.1f}x (links {old['links_s'] / new['links_s']:.1f}x, "
               f"events {old['events_s'] / max(new['events_s'], 1e-9):.1f}x); RSS growth "
               f"{old['rss_growth_mb']:.0f} -> {new['rss_growth_mb']:.0f} MB; same-event links of the baseline "
-              f"kept: {kept:.3f}; links and events identical to the baseline: {new['digest'] == old['digest']}")
+              f"kept: {kept}; links and events identical to the baseline: {new['digest'] == old['digest']}")
 
 
 if __name__ == "__main__":
