@@ -14,7 +14,17 @@ per pair (their cost is exactly pairs x cost per pair) and marked so. The aligne
 its candidate search is exact (`candidate_search`: "exact"; no approximate index), so its links are
 checked against brute-force scoring of every pair (`align.reference_links`) on the sizes where that
 fits, and the recall is reported. The whole script keeps to TOTAL_BUDGET_S: every size is timed first,
-then peak memory, the recall check and the references run while time is left.
+then peak memory, the ANN comparison, the recall check and the references run while time is left.
+
+ANN comparison (issue 8 asks for an approximate index on large stories, with its recall against exact
+search), on the 16 x 200 and 32 x 200 stories: an hnswlib HNSW index (cosine space, M=16,
+ef_construction=100, one thread, like the aligner's BLAS) over the statement vectors, queried for each
+statement's K nearest other statements (K = 64, 128, 256; ef = K + 1, the query itself included), beside
+exact blocked kNN in numpy for the same K and one pass of the aligner's exact blocked cosine products
+(`align._row_products`, as in story_context). Recall: the share of the exact aligner's links whose pair is
+among the kNN's cross-document pairs (either direction); the same for its links with cosine >= 0.5 (the
+embedding-similar ones) and, on 16 x 200, for its exact top-20 candidate pairs; and the share of the exact
+kNN neighbours hnswlib finds.
 
 Run alone: .venv/bin/python benchmarks/align_scaling.py  (prints JSON)
 """
@@ -46,6 +56,13 @@ REF_BUDGET_S = 6.0
 FIRST_REF_MAX_PAIRS = 3_000  # a reference's first run (its cost per pair is unknown until then)
 RECALL_MAX_PAIRS = 1_300_000  # brute force runs token_set_ratio on every pair
 MEMORY_PASS_MAX_S = 8.0  # tracemalloc slows Python code: trace only sizes that ran faster than this
+ANN_SIZES = ((16, 200), (32, 200))
+ANN_K = (64, 128, 256)
+ANN_M, ANN_EF_CONSTRUCTION = 16, 100
+ANN_COST_VS_ALIGN = 1.5  # first guess of the ANN comparison's time / the aligner's on a story (then measured)
+ANN_RESERVE_S = 12.0  # left for the recall check and the references after the ANN comparison
+CANDIDATES_MAX_PAIRS = 5_000_000  # the aligner's candidate set (a fuzzy-free aligner pass) only up to 16 x 200
+SEMANTIC_COSINE = 0.5  # a link with cosine at least this is embedding-similar (same-event pairs: ~0.77)
 
 
 def make_story(outlets: int, per_outlet: int, seed: int = 7):  # type: ignore[no-untyped-def]
@@ -155,6 +172,142 @@ def difflib_pairing(statements) -> int:  # type: ignore[no-untyped-def]
     return links
 
 
+def _doc_rows(statements) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """Positions of each document's statements, by statement index (as story_context builds them)."""
+    by_doc: dict[str, list[int]] = {}
+    for position, statement in enumerate(statements):
+        by_doc.setdefault(statement.doc_id, []).append(position)
+    doc_ids = tuple(sorted(by_doc))
+    return {d: np.array(sorted(by_doc[d], key=lambda p: statements[p].index), dtype=np.int64)
+            for d in doc_ids}, doc_ids
+
+
+def _pair_keys(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Unordered pairs of positions as sorted unique integers (min * n + max)."""
+    a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+    keys = np.sort(np.minimum(a, b) * n + np.maximum(a, b))  # sort + diff: np.unique hashes, ~10x slower here
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+
+
+def _share_in(keys: np.ndarray, sorted_keys: np.ndarray) -> float:
+    """Share of `keys` found in `sorted_keys` (sorted, unique), by binary search; 1.0 when there are none."""
+    if not len(keys):
+        return 1.0
+    if not len(sorted_keys):
+        return 0.0
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return float(np.mean(sorted_keys[at] == keys))
+
+
+def _knn_pairs(neighbours: np.ndarray, doc: np.ndarray) -> np.ndarray:
+    """Cross-document candidate pairs (keys) of a kNN graph: i with each of its neighbours."""
+    n, k = neighbours.shape
+    a = np.repeat(np.arange(n, dtype=np.int64), k)
+    b = neighbours.ravel().astype(np.int64)
+    cross = doc[a] != doc[b]
+    return _pair_keys(a[cross], b[cross], n)
+
+
+def exact_knn(vectors: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+    """Each row's k nearest other rows by cosine (unit vectors: dot product), in row blocks so memory is
+    block x n, not n x n."""
+    n = len(vectors)
+    out = np.empty((n, k), dtype=np.int64)
+    for lo in range(0, n, block):
+        sim = vectors[lo:lo + block] @ vectors.T
+        sim[np.arange(len(sim)), np.arange(lo, lo + len(sim))] = -np.inf  # not itself
+        out[lo:lo + block] = np.argpartition(sim, n - k, axis=1)[:, n - k:]
+    return out
+
+
+def _drop_self(labels: np.ndarray) -> np.ndarray:
+    """k+1 neighbours from the index -> k others: remove the query itself, or the farthest if it is absent."""
+    n = len(labels)
+    own = labels == np.arange(n)[:, None]
+    own[~own.any(axis=1), -1] = True
+    return labels[~own].reshape(n, labels.shape[1] - 1)
+
+
+def _aligner_candidates(statements, vectors) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The aligner's exact candidate pairs (top-20 per statement and document pair by its fuzzy-free score,
+    before the threshold), as keys: link_statements with the fuzzy weight at 0 and the lowest threshold
+    keeps every candidate, through the same code path."""
+    import dataclasses
+
+    from compare.align import default_weights, link_statements
+
+    weights = default_weights()
+    coef = tuple(0.0 if name == "fuzzy" else c for name, c in zip(weights.features, weights.coef, strict=True))
+    table = link_statements(statements, vectors, threshold=1e-12,
+                            weights=dataclasses.replace(weights, coef=coef, small_story_floor=None))
+    return _pair_keys(table.pos_a, table.pos_b, len(statements))
+
+
+def ann_comparison(statements, vectors, links, with_candidates: bool) -> dict:  # type: ignore[no-untyped-def]
+    """hnswlib kNN against exact blocked kNN and against the aligner's exact products, links and candidates
+    on one story (times in wall seconds and CPU seconds of all threads)."""
+    import hnswlib
+    from threadpoolctl import threadpool_limits
+
+    from compare.align import _row_products
+
+    n, dim = vectors.shape
+    rows, doc_ids = _doc_rows(statements)
+    doc = np.empty(n, dtype=np.int64)
+    for d, r in enumerate(doc_ids):
+        doc[rows[r]] = d
+    link_keys = _pair_keys(links.pos_a, links.pos_b, n)
+    semantic = np.asarray(links.cosines) >= SEMANTIC_COSINE
+    semantic_keys = _pair_keys(np.asarray(links.pos_a)[semantic], np.asarray(links.pos_b)[semantic], n)
+    out: dict = {"statements": n, "links": len(link_keys), "semantic_links": len(semantic_keys)}
+
+    def timed(fn, *args):  # type: ignore[no-untyped-def]
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = fn(*args)
+        return time.perf_counter() - wall, time.process_time() - cpu, result
+
+    with threadpool_limits(limits=1, user_api="blas"):  # as the aligner runs its products
+        out["products_s"], out["products_cpu_s"], _ = timed(lambda: sum(1 for _ in _row_products(
+            vectors, rows, doc_ids)))
+        if with_candidates:
+            out["candidates_s"], _, candidates = timed(_aligner_candidates, statements, vectors)
+            out["candidates"] = len(candidates)
+
+        def build():  # type: ignore[no-untyped-def]
+            index = hnswlib.Index(space="cosine", dim=dim)
+            index.init_index(max_elements=n, M=ANN_M, ef_construction=ANN_EF_CONSTRUCTION, random_seed=7)
+            index.set_num_threads(1)
+            index.add_items(vectors, np.arange(n))
+            return index
+
+        out["build_s"], out["build_cpu_s"], index = timed(build)
+        per_k = []
+        for k in (k for k in ANN_K if k < n):  # k nearest *others*: at most n - 1
+            index.set_ef(k + 1)
+
+            def query(k: int = k) -> np.ndarray:
+                return _drop_self(index.knn_query(vectors, k=k + 1, num_threads=1)[0].astype(np.int64))
+
+            q_s, q_cpu, found = timed(query)
+            e_s, e_cpu, exact = timed(exact_knn, vectors, k)
+            ann_pairs, exact_pairs = _knn_pairs(found, doc), _knn_pairs(exact, doc)
+            item = {
+                "k": k, "ef": k + 1, "query_s": q_s, "ann_s": out["build_s"] + q_s,
+                "ann_cpu_s": out["build_cpu_s"] + q_cpu, "exact_knn_s": e_s, "exact_knn_cpu_s": e_cpu,
+                "knn_recall": _share_in(found.ravel() + np.repeat(np.arange(n, dtype=np.int64), k) * n,
+                                        np.sort((exact + np.arange(n, dtype=np.int64)[:, None] * n).ravel())),
+                "candidate_pairs": len(ann_pairs),
+                "link_recall": _share_in(link_keys, ann_pairs),
+                "link_recall_exact_knn": _share_in(link_keys, exact_pairs),
+                "semantic_link_recall": _share_in(semantic_keys, ann_pairs),
+            }
+            if with_candidates:
+                item["candidate_recall"] = _share_in(candidates, ann_pairs)
+            per_k.append(item)
+    out["k"] = per_k
+    return out
+
+
 def fit_exponent(xs: list[float], ys: list[float]) -> float | None:
     """Least-squares slope of log y against log x (None with fewer than two usable points)."""
     points = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y and y > 0]
@@ -214,7 +367,40 @@ def run() -> dict:
             align(statements, vectors)
             row["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
             tracemalloc.stop()
-    for row in measured:  # 3. links against brute-force scoring of every pair (fuzzy on every pair)
+    ann: dict = {"index": "hnswlib HNSW", "space": "cosine", "M": ANN_M, "ef_construction": ANN_EF_CONSTRUCTION,
+                 "threads": 1, "k": list(ANN_K), "stories": [], "skipped": []}
+    try:
+        import hnswlib  # noqa: F401
+    except ImportError:
+        ann["skipped"].append("not measured: hnswlib is not installed")
+    else:
+        cost_ratio = ANN_COST_VS_ALIGN  # 3. ANN against exact search on the large stories
+        for outlets, per_outlet in ANN_SIZES:
+            story = stories.get((outlets, per_outlet))
+            row = next(r for r in rows if (r["outlets"], r["statements"]) == (outlets, per_outlet))
+            if story is None:
+                ann["skipped"].append(f"{outlets} × {per_outlet} not measured: the aligner itself was not run (time)")
+                continue
+            predicted = cost_ratio * row["align_s"]
+            if predicted > left() - ANN_RESERVE_S:
+                ann["skipped"].append(f"{outlets} × {per_outlet} not measured: predicted {predicted:.0f} s, "
+                                      f"{max(left(), 0):.0f} s of the budget left")
+                continue
+            spent = time.perf_counter()
+            # the aligner's candidates: link_statements without fuzzy matching (~0.3-0.4x the aligner's time)
+            with_candidates = (row["pairs"] <= CANDIDATES_MAX_PAIRS
+                               and row["align_s"] * 0.5 < left() - ANN_RESERVE_S - predicted)
+            result = ann_comparison(*story, with_candidates)
+            result.update(outlets=outlets, per_outlet=per_outlet, align_s=row["align_s"],
+                          align_cpu_s=row["align_cpu_s"], seconds=time.perf_counter() - spent)
+            ann["stories"].append(result)
+            cost_ratio = (result["seconds"] - result.get("candidates_s", 0.0)) / row["align_s"]
+            if not with_candidates:
+                why = (f"it takes a fuzzy-free aligner pass, run up to {CANDIDATES_MAX_PAIRS:,} pairs"
+                       if row["pairs"] > CANDIDATES_MAX_PAIRS else "no time left")
+                ann["skipped"].append(f"{outlets} × {per_outlet}: recall of the aligner's candidates not measured "
+                                      f"({why})")
+    for row in measured:  # 4. links against brute-force scoring of every pair (fuzzy on every pair)
         # brute force costs a few times the aligner (token_set_ratio on every pair): skip it when that would
         # not fit in what is left
         if reference_links is not None and row["pairs"] <= RECALL_MAX_PAIRS and row["align_s"] * 4 < left():
@@ -224,7 +410,7 @@ def run() -> dict:
             row["recall_vs_exact"] = len(exact & found) / len(exact) if exact else 1.0
             row["extra_vs_exact"] = len(found - exact)
     ref_cost: dict[str, float] = {}  # seconds per pair, from the largest size each reference ran on
-    for row in rows:  # 4. the references, run while they fit and extrapolated from their cost per pair after
+    for row in rows:  # 5. the references, run while they fit and extrapolated from their cost per pair after
         pairs = row["pairs"]
         story = stories.get((row["outlets"], row["statements"]))
         for name, fn in (("naive_loop", naive_loop), ("difflib", difflib_pairing)):
@@ -250,8 +436,8 @@ def run() -> dict:
                                             [r["peak_mb"] for r in series if "peak_mb" in r]),
         }
     return {"rows": rows, "fits": fits, "reference_cost_per_pair_us": {k: v * 1e6 for k, v in ref_cost.items()},
-            "candidate_search": "exact", "budget_s": TOTAL_BUDGET_S, "elapsed_s": time.perf_counter() - started,
-            "load_average": os.getloadavg()[0]}
+            "candidate_search": "exact", "ann": ann, "budget_s": TOTAL_BUDGET_S,
+            "elapsed_s": time.perf_counter() - started, "load_average": os.getloadavg()[0]}
 
 
 if __name__ == "__main__":
