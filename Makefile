@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# CPU build of torch first: anything else pulls a multi-GB CUDA build.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,multilingual,cluster]'
+	$(PY) -m pip install --quiet -e '.[test,multilingual,cluster,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
