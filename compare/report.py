@@ -475,11 +475,57 @@ def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str
     if for_pdf:
         for statement in _view_statements(view):
             statement["segments"] = coalesce_segments(statement["segments"])
+    languages = _PdfLanguages() if for_pdf else None
     return template.render(
         report=view, for_pdf=for_pdf, page_size=page_size,
         screen_css=_pdf_screen_css() if for_pdf else _asset("css/screen.css"), print_css=_asset("css/print.css"),
         script=_asset("js/report.js"), types=[t.value for t in DifferenceType],
+        lang_attr=languages or _lang_attribute, lang_css=languages.css if languages else lambda: "",
     )
+
+
+def _lang_attribute(code: str) -> Any:
+    """` lang="uk"`: the review view marks each text's language with the attribute."""
+    from markupsafe import Markup, escape
+
+    return Markup(' lang="{}"').format(escape(code))
+
+
+class _PdfLanguages:
+    """The print layout's language marks: `data-l="N"` plus one CSS rule per language.
+
+    WeasyPrint turns every `lang` (and `id`) attribute into a declaration of that element's own, so an
+    element carrying one, and everything inside it, gets a computed style no other element can share:
+    the demo's 2,800 elements had 1,767 styles, each computed property by property. A rule per
+    language (`[data-l="1"] { -weasy-lang: "uk" }`) gives the same language to the text with a
+    declaration block that all of that language's elements share. Anchor ids sit on leaf elements for
+    the same reason (_event.html.j2). The drawn PDF is the same.
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def __call__(self, code: str) -> Any:
+        from markupsafe import Markup
+
+        if not code:
+            return Markup("")  # like lang="": the language of the enclosing element
+        number = self.codes.setdefault(code, len(self.codes))
+        return Markup(f' data-l="{number}"')
+
+    def css(self) -> Any:
+        """The rules, for a <style> at the end of the body: by then the body has named every language."""
+        from markupsafe import Markup
+
+        return Markup(" ".join(f'[data-l="{n}"] {{ -weasy-lang: {_css_string(code)}; }}'
+                               for code, n in self.codes.items()))
+
+
+def _css_string(text: str) -> str:
+    """A CSS string literal for any text: everything but ASCII letters, digits and '-' as a hex escape, so
+    a language code from the input can neither end the string nor the <style> element."""
+    return '"' + "".join(ch if (ch.isascii() and ch.isalnum()) or ch == "-" else f"\\{ord(ch):06x}"
+                         for ch in text) + '"'
 
 
 def _view_statements(view: dict[str, Any]) -> Iterator[dict[str, Any]]:
