@@ -230,7 +230,8 @@ def test_a_very_long_pdf_summarises_the_events_with_fewest_conflicts() -> None:
     comparison = Comparison(base.story_id, base.title, base.description, base.documents, base.statements, (),
                             events, base.differences, base.unique, base.highlights, dict(base.meta))
     html = report.render_html(comparison, for_pdf=True, max_full_events=1)
-    assert 'id="event-E1"' in html and '<tr id="event-E2">' in html  # E1 has the number conflict
+    assert 'id="event-E1"' in html  # E1 has the number conflict: in full; E2 in the summary
+    assert '<tr>\n        <th scope="row"><span class="eid" id="event-E2">E2</span>' in html
     assert "1 more events, in brief" in html
     assert html.count('<tr data-event="') == 2  # the coverage matrix still lists every event
     assert "in brief" not in report.render_html(comparison)
