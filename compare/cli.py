@@ -11,7 +11,7 @@ import importlib
 import re
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +209,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     from compare.corpus import load_story
     from compare.embed import default_cache_path
     from compare.errors import OutputError
+    from compare.pdf_worker import PdfWorker
     from compare.pipeline import compare_story
     from compare.report import render_all, write_outputs
 
@@ -222,11 +223,19 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     _check_output_dir(outdir)
     for warning in story.warnings:
         click.echo(f"storydiff: warning: {_one_line(warning)}", err=True)
-    with stage_progress(quiet) as progress:
-        comparison = compare_story(story, settings, on_progress=progress)
-        progress("render", 0, 1)
-        files = render_all(comparison, settings.formats, page_size=settings.page_size)
-        progress("render", 1, 1)
+    with ExitStack() as stack:
+        # The PDF helper imports WeasyPrint while the comparison runs, then lays out the PDF while this
+        # process renders the JSON and HTML (compare/pdf_worker.py).
+        pdf_worker = None
+        if "pdf" in settings.formats:
+            with suppress(OSError):  # no second interpreter to start: render the PDF in this process
+                pdf_worker = stack.enter_context(PdfWorker.start())
+        with stage_progress(quiet) as progress:
+            comparison = compare_story(story, settings, on_progress=progress)
+            progress("render", 0, 1)
+            files = render_all(comparison, settings.formats, page_size=settings.page_size,
+                               pdf_worker=pdf_worker)
+            progress("render", 1, 1)
     missing = [p for p in (outdir, *outdir.parents) if not p.exists()]
     try:
         written = write_outputs(outdir, files)

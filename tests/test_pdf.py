@@ -132,3 +132,31 @@ def test_rendering_never_fetches(tmp_path: Path) -> None:
         server.shutdown()
     assert pdf.startswith(b"%PDF")
     assert hits == []
+
+
+def test_lean_user_agent_sheet_draws_the_same_pdf(comparison: Any) -> None:
+    """The report's print markup skips WeasyPrint's universal pseudo-element styles: same bytes out."""
+    html = report.render_html(comparison, for_pdf=True)
+    assert report._report_ua_stylesheet() is not None  # the shipped WeasyPrint's sheet is the expected one
+    assert report.html_to_pdf(html, report_markup=True) == report.html_to_pdf(html)
+
+
+def test_pdf_from_the_helper_process_is_the_one_rendered_in_process(comparison: Any) -> None:
+    from compare.pdf_worker import PdfWorker
+
+    with PdfWorker.start() as worker:
+        files = report.render_all(comparison, ("json", "html", "pdf"), pdf_worker=worker)
+    assert set(files) == {"report.json", "report.html", "report.pdf"}
+    assert files["report.pdf"] == report.render_pdf(comparison)
+
+
+def test_a_helper_that_died_is_a_render_error() -> None:
+    from compare.errors import RenderError
+    from compare.pdf_worker import PdfWorker
+
+    with PdfWorker.start() as worker:
+        worker._process.kill()
+        worker._process.wait()
+        worker.send("<p>never rendered</p>")
+        with pytest.raises(RenderError, match="PDF rendering failed"):
+            worker.result()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -164,6 +165,30 @@ def test_pdf_html_has_no_script_and_no_controls() -> None:
     assert '<meta name="dcterms.created" content="2025-06-04T00:00:00">' in html
 
 
+def test_pdf_markup_gives_languages_by_shared_rules_not_attributes() -> None:
+    """In the print layout each text's language comes from one rule per language (styles WeasyPrint can
+    share), not a lang attribute per element; the review view keeps the attributes."""
+    html = report.render_html(hand_made(), for_pdf=True)
+    body = html[html.index("<body"):]
+    assert " lang=" not in body
+    rules = dict(re.findall(r'\[data-l="(\d+)"\] \{ -weasy-lang: "([a-z]+)"; \}', body))
+    assert sorted(rules.values()) == ["en", "uk"]
+    uk = next(n for n, code in rules.items() if code == "uk")
+    assert f'<p class="statement stmt" data-l="{uk}">Близько' in body
+    assert f'<td data-l="{uk}">Міст — «нарешті»</td>' in body
+    assert 'id="event-E1"' in body and 'href="#event-E1"' in body  # anchors kept, on the heading
+
+
+def test_pdf_language_rule_cannot_break_out_of_its_style() -> None:
+    assert report._css_string("uk") == '"uk"'
+    assert report._css_string('x"}</style><b>') == '"x\\000022\\00007d\\00003c\\00002fstyle\\00003e\\00003cb\\00003e"'
+    base = hand_made()
+    docs = (base.documents[0], replace(base.documents[1], language='uk"}</style><script>x</script>'))
+    statements = tuple(replace(s, language=docs[1].language) if s.doc_id == "b" else s for s in base.statements)
+    html = report.render_html(replace(base, documents=docs, statements=statements), for_pdf=True)
+    assert "<script" not in html and html.count("</style>") == 3
+
+
 def test_published_dates_read_as_dates() -> None:
     assert report._published("2025-06-03T08:00:00+03:00") == "2025-06-03 08:00 +03:00"
     assert report._published("2025-06-03") == "2025-06-03"
@@ -205,7 +230,8 @@ def test_a_very_long_pdf_summarises_the_events_with_fewest_conflicts() -> None:
     comparison = Comparison(base.story_id, base.title, base.description, base.documents, base.statements, (),
                             events, base.differences, base.unique, base.highlights, dict(base.meta))
     html = report.render_html(comparison, for_pdf=True, max_full_events=1)
-    assert 'id="event-E1"' in html and '<tr id="event-E2">' in html  # E1 has the number conflict
+    assert 'id="event-E1"' in html  # E1 has the number conflict: in full; E2 in the summary
+    assert '<tr>\n        <th scope="row"><span class="eid" id="event-E2">E2</span>' in html
     assert "1 more events, in brief" in html
     assert html.count('<tr data-event="') == 2  # the coverage matrix still lists every event
     assert "in brief" not in report.render_html(comparison)
