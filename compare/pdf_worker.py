@@ -44,7 +44,9 @@ class PdfWorker:
     def start(cls) -> PdfWorker:
         """Launch the helper now; it warms up while the caller computes the comparison."""
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(). A file, not a pipe: a chatty helper cannot block on stderr
-        command = [sys.executable, "-c",
+        # -P: no current directory on the helper's sys.path (as for the storydiff script itself), so a
+        # json.py or tempfile.py where the user runs the command cannot shadow the standard library
+        command = [sys.executable, "-P", "-c",
                    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
                    "from compare.pdf_worker import main; sys.exit(main())"]
         try:

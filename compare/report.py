@@ -611,18 +611,22 @@ _UA_NOTES = re.compile(r"\n::(?:footnote|note)-[a-z]+ \{[^}]*\}")
 @lru_cache(maxsize=1)
 def _report_ua_stylesheet() -> Any:
     """WeasyPrint's HTML user-agent sheet less its universal pseudo-element rules, or None when this
-    WeasyPrint's sheet does not have the rules as expected (then the stock sheet is used)."""
-    from weasyprint import CSS
-    from weasyprint.html import UA_COUNTER_STYLE
+    WeasyPrint's sheet does not have the rules as expected (then the stock sheet is used).
 
+    The counter style is looked up by name: WeasyPrint 62 (which pyproject allows) calls it
+    HTML5_UA_COUNTER_STYLE and has no UA_COUNTER_STYLE, and an ImportError here would fail every PDF."""
+    from weasyprint import CSS
+    from weasyprint import html as weasy_html
+
+    counter_style = getattr(weasy_html, "UA_COUNTER_STYLE", None)
     try:
         ua = resources.files("weasyprint.css").joinpath("html5_ua.css").read_text("utf-8")
     except (OSError, ModuleNotFoundError):  # pragma: no cover - packaging of another WeasyPrint
         return None
-    if ua.count(_UA_UNIVERSAL_MARKER) != 1 or len(_UA_NOTES.findall(ua)) != 5:
+    if counter_style is None or ua.count(_UA_UNIVERSAL_MARKER) != 1 or len(_UA_NOTES.findall(ua)) != 5:
         return None
     lean = _UA_NOTES.sub("\n", ua.replace(_UA_UNIVERSAL_MARKER, "\nli::marker {"))
-    return CSS(string=lean, counter_style=UA_COUNTER_STYLE)
+    return CSS(string=lean, counter_style=counter_style)
 
 
 def html_to_pdf(html: str, *, title: str = "", report_markup: bool = False) -> bytes:

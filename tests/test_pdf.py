@@ -141,6 +141,20 @@ def test_lean_user_agent_sheet_draws_the_same_pdf(comparison: Any) -> None:
     assert report.html_to_pdf(html, report_markup=True) == report.html_to_pdf(html)
 
 
+def test_weasyprint_without_ua_counter_style_renders_with_the_stock_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint 62 (allowed by pyproject) has HTML5_UA_COUNTER_STYLE, not UA_COUNTER_STYLE: the lean
+    sheet is skipped there instead of failing every PDF with an ImportError."""
+    import weasyprint.html
+
+    monkeypatch.delattr(weasyprint.html, "UA_COUNTER_STYLE")
+    report._report_ua_stylesheet.cache_clear()
+    try:
+        assert report._report_ua_stylesheet() is None
+        assert report.html_to_pdf("<p>Купʼянськ</p>", report_markup=True).startswith(b"%PDF")
+    finally:
+        report._report_ua_stylesheet.cache_clear()
+
+
 def test_pdf_from_the_helper_process_is_the_one_rendered_in_process(comparison: Any) -> None:
     from compare.pdf_worker import PdfWorker
 
@@ -148,6 +162,19 @@ def test_pdf_from_the_helper_process_is_the_one_rendered_in_process(comparison: 
         files = report.render_all(comparison, ("json", "html", "pdf"), pdf_worker=worker)
     assert set(files) == {"report.json", "report.html", "report.pdf"}
     assert files["report.pdf"] == report.render_pdf(comparison)
+
+
+def test_helper_ignores_modules_in_the_current_directory(
+        comparison: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -c` puts the working directory first on sys.path; a user's tempfile.py there must not
+    break the PDF (the storydiff script itself never imports from the working directory)."""
+    from compare.pdf_worker import PdfWorker
+
+    (tmp_path / "tempfile.py").write_text("raise ImportError('shadowed by the working directory')\n")
+    monkeypatch.chdir(tmp_path)
+    with PdfWorker.start() as worker:
+        files = report.render_all(comparison, ("pdf",), pdf_worker=worker)
+    assert files["report.pdf"].startswith(b"%PDF")
 
 
 def test_a_helper_that_died_is_a_render_error() -> None:
