@@ -228,7 +228,8 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
         # process renders the JSON and HTML (compare/pdf_worker.py).
         pdf_worker = None
         if "pdf" in settings.formats:
-            with suppress(OSError):  # no second interpreter to start: render the PDF in this process
+            with suppress(OSError, TypeError):  # no second interpreter to start (sys.executable unknown or not
+                # runnable): render the PDF in this process
                 pdf_worker = stack.enter_context(PdfWorker.start())
         with stage_progress(quiet) as progress:
             comparison = compare_story(story, settings, on_progress=progress)

@@ -77,7 +77,9 @@ class PdfWorker:
         self._errors.seek(0)
         lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
         message = lines[-1] if lines else f"the PDF helper process exited with status {code}"
-        raise RenderError(message if code == 3 else f"PDF rendering failed: {message}")
+        if code == 3:  # the document itself could not be rendered: rendering it here would fail the same way
+            raise RenderError(message)
+        raise HelperFailed(f"PDF helper failed (status {code}): {message}")
 
     def close(self) -> None:
         """Stop the helper if it is still running (an error elsewhere, or the PDF was never asked for)."""
@@ -93,6 +95,11 @@ class PdfWorker:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class HelperFailed(RenderError):
+    """The helper process broke (killed, out of memory, could not import the package), not the document:
+    the caller renders the PDF in its own process instead."""
 
 
 def main() -> int:

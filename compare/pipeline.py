@@ -36,7 +36,8 @@ def segment_documents(documents: Sequence[Document]) -> tuple[Statement, ...]:
     """Statements of all documents, each with its cues (dates resolved against the publication date)."""
     statements: list[Statement] = []
     for document in documents:
-        parts = _segmented(document.text, document.sentences, document_language(document), document.published)
+        sentences = tuple(document.sentences) if document.sentences is not None else None  # hashable key
+        parts = _segmented(document.text, sentences, document_language(document), document.published)
         statements.extend(Statement(document.doc_id, *part) for part in parts)
     return tuple(statements)
 

@@ -14,6 +14,7 @@ import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -116,7 +117,7 @@ def _fast_validator() -> Callable[[Any], Any]:
     reports. Formats are not checked, as with jsonschema's default."""
     import fastjsonschema
 
-    return fastjsonschema.compile(json_schema(), use_formats=False)
+    return fastjsonschema.compile(json_schema(), use_formats=False, use_default=False)  # never writes defaults
 
 
 def validate_json(document: dict[str, Any]) -> None:
@@ -683,8 +684,13 @@ def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str
     if "html" in formats:
         rendered["report.html"] = render_html(comparison).encode("utf-8")
     if "pdf" in formats:
-        rendered["report.pdf"] = (pdf_worker.result() if pdf_worker is not None
-                                  else render_pdf(comparison, page_size=page_size))
+        pdf = None
+        if pdf_worker is not None:
+            from compare.pdf_worker import HelperFailed
+
+            with suppress(HelperFailed):  # the helper broke, not the document: lay it out here instead
+                pdf = pdf_worker.result()
+        rendered["report.pdf"] = pdf if pdf is not None else render_pdf(comparison, page_size=page_size)
     return rendered
 
 

@@ -179,11 +179,23 @@ def test_helper_ignores_modules_in_the_current_directory(
 
 def test_a_helper_that_died_is_a_render_error() -> None:
     from compare.errors import RenderError
-    from compare.pdf_worker import PdfWorker
+    from compare.pdf_worker import HelperFailed, PdfWorker
 
     with PdfWorker.start() as worker:
         worker._process.kill()
         worker._process.wait()
         worker.send("<p>never rendered</p>")
-        with pytest.raises(RenderError, match="PDF rendering failed"):
+        with pytest.raises(HelperFailed, match="PDF helper failed") as failure:
             worker.result()
+    assert isinstance(failure.value, RenderError)
+
+
+def test_a_helper_that_died_leaves_the_pdf_to_this_process(comparison: Any) -> None:
+    """A broken helper (killed, out of memory) is not a broken document: the run still gets its PDF."""
+    from compare.pdf_worker import PdfWorker
+
+    with PdfWorker.start() as worker:
+        worker._process.kill()
+        worker._process.wait()
+        files = report.render_all(comparison, ("json", "pdf"), pdf_worker=worker)
+    assert files["report.pdf"] == report.render_pdf(comparison)
