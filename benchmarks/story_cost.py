@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path.cwd() / "benchmarks"))
-import scheduled_runs as sr  # noqa: E402  (puts the current tree's root first on sys.path)
+import scheduled_runs as sr
 
-from compare import pipeline  # noqa: E402
-from compare.config import Settings  # noqa: E402
-from compare.corpus import Story  # noqa: E402
-from compare.embed import get_embedder  # noqa: E402
-from compare.model import Document  # noqa: E402
-from compare.report import render_all  # noqa: E402
+from compare import pipeline
+from compare.config import Settings
+from compare.corpus import Story
+from compare.embed import get_embedder
+from compare.model import Document
+from compare.report import render_all
 
 STORIES = 12
 
