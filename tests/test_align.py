@@ -352,20 +352,31 @@ def test_link_memory_grows_no_faster_than_the_candidates_kept() -> None:
     assert big_peak < big_pairs * 8 / 1.5
 
 
+UNICODE_TEXTS = ("Київ: 12 людей загинули — повідомляє МВС.", "Kyiv says 12 people died, the ministry reports!",
+                 "A a a A quake, quake.", "ÉCOLE école Straße STRASSE", "x\u2009y\u00a0z\tq w",
+                 "İstanbul ıi fine", "ﬁne ﬂow in Istanbul", "Quake: a quake!", "12 died in Kyiv, ministry says",
+                 "Straße école")
+
+
+def unicode_story(extra: tuple[str, ...] = ()) -> tuple[list[Statement], np.ndarray]:
+    """Statements whose fuzzy scores exercise default_process (case, punctuation, odd spaces, ligatures,
+    Cyrillic) over four documents, with random unit vectors. Four documents: the small-story cosine gate
+    (fewer than 4 documents) would drop random-vector pairs."""
+    texts = UNICODE_TEXTS + extra
+    statements = make({f"d{d}": list(texts[d::4]) for d in range(4)})
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(len(statements), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return statements, vectors
+
+
 def test_fuzzy_of_links_equals_token_set_ratio_on_the_raw_texts() -> None:
     """The fast path hands rapidfuzz each text's processed, sorted, distinct tokens; the scores must equal
     token_set_ratio on the raw texts (punctuation, case, repeated words, non-Latin scripts, odd spaces)."""
     from rapidfuzz import fuzz
     from rapidfuzz.utils import default_process
 
-    texts = ["Київ: 12 людей загинули — повідомляє МВС.", "Kyiv says 12 people died, the ministry reports!",
-             "A a a A quake, quake.", "ÉCOLE école Straße STRASSE", "x\u2009y\u00a0z\tq w", "İstanbul ıi fine",
-             "ﬁne ﬂow in Istanbul", "Quake: a quake!", "12 died in Kyiv, ministry says", "Straße école"]
-    # four documents: the small-story cosine gate (fewer than 4 documents) would drop random-vector pairs
-    statements = make({f"d{d}": texts[d::4] for d in range(4)})
-    rng = np.random.default_rng(2)
-    vectors = rng.normal(size=(len(statements), 8)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    statements, vectors = unicode_story()
     links = link_statements(statements, vectors, threshold=1e-9, top_k=None)
     assert links == reference_links(statements, vectors, threshold=1e-9, top_k=None)
     text = {s.ref: s.text for s in statements}

@@ -14,7 +14,7 @@ from rapidfuzz.utils import default_process
 
 pytest.importorskip("numba")
 
-from test_align import _random_story, make
+from test_align import _random_story, unicode_story
 
 from compare import align
 from compare.align import default_weights, link_statements, reference_links
@@ -143,13 +143,7 @@ def test_aligner_on_the_kernel_equals_brute_force_reference(seed: int, kernel_al
 
 
 def test_aligner_on_the_kernel_scores_unicode_texts_like_rapidfuzz(kernel_always: list[bool]) -> None:
-    texts = ["Київ: 12 людей загинули — повідомляє МВС.", "Kyiv says 12 people died, the ministry reports!",
-             "A a a A quake, quake.", "ÉCOLE école Straße STRASSE", "x\u2009y\u00a0z\tq w", "İstanbul ıi fine",
-             "ﬁne ﬂow in Istanbul", "Quake: a quake!", "12 died in Kyiv, ministry says", "Straße école", "", "?!"]
-    statements = make({f"d{d}": texts[d::4] for d in range(4)})
-    rng = np.random.default_rng(2)
-    vectors = rng.normal(size=(len(statements), 8)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    statements, vectors = unicode_story(extra=("", "?!"))
     links = link_statements(statements, vectors, threshold=1e-9, top_k=None)
     assert links == reference_links(statements, vectors, threshold=1e-9, top_k=None)
     assert kernel_always == [True]
