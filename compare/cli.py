@@ -224,15 +224,25 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     for warning in story.warnings:
         click.echo(f"storydiff: warning: {_one_line(warning)}", err=True)
     with ExitStack() as stack:
-        # The PDF helper imports WeasyPrint while the comparison runs, then lays out the PDF while this
-        # process renders the JSON and HTML (compare/pdf_worker.py).
+        # The PDF helper imports WeasyPrint while the aligner and differ run, then lays out the PDF while
+        # this process renders the JSON and HTML (compare/pdf_worker.py). It starts once the statements are
+        # embedded: embedding uses every core, and a helper starting beside it only slows both down.
         pdf_worker = None
-        if "pdf" in settings.formats:
-            with suppress(OSError, TypeError):  # no second interpreter to start (sys.executable unknown or not
-                # runnable): render the PDF in this process
-                pdf_worker = stack.enter_context(PdfWorker.start())
+
+        def start_pdf_worker() -> None:
+            nonlocal pdf_worker
+            if "pdf" in settings.formats and pdf_worker is None:
+                with suppress(OSError, TypeError):  # no second interpreter to start (sys.executable unknown
+                    # or not runnable): render the PDF in this process
+                    pdf_worker = stack.enter_context(PdfWorker.start())
+
         with stage_progress(quiet) as progress:
-            comparison = compare_story(story, settings, on_progress=progress)
+            def on_progress(stage: str, done: int, total: int) -> None:
+                progress(stage, done, total)
+                if stage == "embed" and done == total:
+                    start_pdf_worker()
+
+            comparison = compare_story(story, settings, on_progress=on_progress)
             progress("render", 0, 1)
             files = render_all(comparison, settings.formats, page_size=settings.page_size,
                                pdf_worker=pdf_worker)
