@@ -1,8 +1,9 @@
-"""Render the report's PDF in a second process, started before the comparison, beside the main one.
+"""Render the report's PDF in a second process, started during the comparison, beside the main one.
 
 WeasyPrint is most of a report run: its import alone is ~0.6 CPU s and the layout several more, all in
-one single-threaded Python process. `PdfWorker.start()` launches a helper interpreter at once; it imports
-WeasyPrint and initialises the fonts while the main process segments, embeds and aligns. When the
+one single-threaded Python process. `PdfWorker.start()` launches a helper interpreter at once (the CLI
+starts it once the statements are embedded: embedding uses every core); it imports WeasyPrint and
+initialises the fonts while the main process aligns and types differences. When the
 comparison is done the main process sends it the print HTML and renders the JSON and HTML itself while
 the helper lays out the PDF, so on two cores the import and the other formats leave the critical path.
 The helper calls the same `compare.report.html_to_pdf` (the same fetcher that refuses every URL), so the

@@ -674,23 +674,25 @@ def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str
     is encoded once. With a `pdf_worker` (see `compare.pdf_worker`) the PDF is laid out in that process
     while this one renders the JSON and HTML; the bytes are the same."""
     rendered: dict[str, bytes] = {}
-    if "pdf" in formats and pdf_worker is not None:
-        pdf_worker.send(render_html(comparison, for_pdf=True, page_size=page_size,
-                                    max_full_events=PDF_FULL_EVENTS))
+    print_html = None
+    if "pdf" in formats:
+        print_html = render_html(comparison, for_pdf=True, page_size=page_size, max_full_events=PDF_FULL_EVENTS)
+        if pdf_worker is not None:
+            pdf_worker.send(print_html)
     if "json" in formats:
         document = {**to_json(comparison), **(json_extra or {})}
         validate_json(document)
         rendered["report.json"] = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
     if "html" in formats:
         rendered["report.html"] = render_html(comparison).encode("utf-8")
-    if "pdf" in formats:
+    if print_html is not None:
         pdf = None
         if pdf_worker is not None:
             from compare.pdf_worker import HelperFailed
 
             with suppress(HelperFailed):  # the helper broke, not the document: lay it out here instead
                 pdf = pdf_worker.result()
-        rendered["report.pdf"] = pdf if pdf is not None else render_pdf(comparison, page_size=page_size)
+        rendered["report.pdf"] = pdf if pdf is not None else html_to_pdf(print_html, report_markup=True)
     return rendered
 
 
