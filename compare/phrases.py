@@ -25,10 +25,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from compare.cues import singular
+from compare.cues import _APOS, singular
 from compare.model import Cue, CueType
 
-_APOS = "'ʼ’"
 _WORD = re.compile(rf"[\w{_APOS}&-]+(?:\.\w+)*|[,;:!?“”\"()–—]")
 
 
