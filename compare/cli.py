@@ -144,8 +144,17 @@ def model_option(f: Callable[..., Any]) -> Callable[..., Any]:
 def threshold_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--threshold", type=click.FloatRange(0.0, 1.0), default=None, metavar="X",
-        help="Link score (0-1) a statement pair needs to count as the same event. "
-             "Default: the value tuned on the ECB+ dev data (see README, Accuracy).",
+        help="Link probability (0-1) a statement pair needs to be linked. "
+             "Default: the value tuned on the claim gold (see docs/accuracy.md).",
+    )(f)
+
+
+def granularity_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--granularity", type=click.Choice(["claim", "event"]), default="claim", show_default=True,
+        help="What a link means: 'claim' (the two statements report the same specific claim; differences are "
+             "computed only there) or 'event' (the broader ECB+ sense: any two statements about the same "
+             "happening).",
     )(f)
 
 
@@ -184,6 +193,7 @@ def stage_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
               help="Comma-separated output formats: html, pdf, json.")
 @model_option
 @threshold_option
+@granularity_option
 @click.option("--story", "story_id", default=None, metavar="ID",
               help="With a JSON Lines file: the id of the story to compare (default: the first).")
 @click.option("--max-article-mb", type=click.FloatRange(min=0.001), default=20.0, show_default=True,
@@ -196,7 +206,7 @@ def stage_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
               help="Cache embeddings on disk (STORYDIFF_CACHE, default ~/.cache/storydiff).")
 @quiet_option
 def compare_command(input_path: Path, outdir: Path, formats: str, model: str, threshold: float | None,
-                    story_id: str | None, max_article_mb: float, max_documents: int, page_size: str,
+                    granularity: str, story_id: str | None, max_article_mb: float, max_documents: int, page_size: str,
                     cache: bool, quiet: bool) -> None:
     """Compare the articles of one story and write reports.
 
@@ -214,7 +224,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     from compare.report import render_all, write_outputs
 
     settings = Settings(
-        model=model, threshold=threshold, formats=parse_formats(formats),
+        model=model, threshold=threshold, formats=parse_formats(formats), granularity=granularity,
         cache_path=default_cache_path() if cache else None,
         max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=_check_page_size(page_size),
     )

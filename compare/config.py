@@ -9,18 +9,25 @@ from compare.corpus import DEFAULT_MAX_ARTICLE_BYTES
 from compare.errors import ConfigError
 
 FORMATS = ("html", "pdf", "json")
+# What a link means. "claim" (default): the two statements report the same specific claim, and events are
+# cliques of such statements, at most one per outlet; differences are only computed there. "event": the
+# older, broader ECB+ sense (every sentence about the same happening), kept as a coarser view.
+GRANULARITIES = ("claim", "event")
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     model: str = "auto"  # backend name (auto, minilm, use, e5) or a local model folder
-    threshold: float | None = None  # link score cut-off; None = the shipped scorer's tuned value
+    threshold: float | None = None  # link probability cut-off; None = the shipped scorer's tuned value
     formats: tuple[str, ...] = FORMATS
     cache_path: Path | None = field(default=None)  # embedding cache; None = no cache
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     page_size: str = "A4 landscape"
+    granularity: str = "claim"
 
     def __post_init__(self) -> None:
+        if self.granularity not in GRANULARITIES:
+            raise ConfigError(f"granularity {self.granularity!r}: unknown. Choose from {', '.join(GRANULARITIES)}.")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"threshold {self.threshold}: must be between 0 and 1.")
         bad = [f for f in self.formats if f not in FORMATS]

@@ -15,6 +15,7 @@ import numpy as np
 
 from compare import __version__
 from compare.align import build_events, default_weights, link_statements, unique_statements
+from compare.claims import align_claims, claim_events, default_claim_weights
 from compare.config import Settings
 from compare.corpus import Story
 from compare.cues import detect_cues, reference_date
@@ -91,10 +92,18 @@ def compare_story(story: Story, settings: Settings | None = None, *,
 
     clock = time.perf_counter()
     notify("align", 0, 1)
-    weights = default_weights(embedder.name)  # the link scorer (calibration) fitted for this backend
-    threshold = weights.threshold if settings.threshold is None else settings.threshold
-    links = link_statements(statements, vectors, threshold=threshold, weights=weights)
-    events = build_events(statements, links, merge_threshold=weights.merge_threshold)
+    if settings.granularity == "claim":
+        claim_weights = default_claim_weights(embedder.name)  # fitted on claim gold for this backend
+        threshold = claim_weights.threshold if settings.threshold is None else settings.threshold
+        links = align_claims(statements, vectors, weights=claim_weights, threshold=threshold).links
+        events = claim_events(statements, links)
+        scorer, calibration = claim_weights.version, f"{claim_weights.backend} ({claim_weights.version})"
+    else:
+        weights = default_weights(embedder.name)  # the event-level scorer fitted on ECB+ for this backend
+        threshold = weights.threshold if settings.threshold is None else settings.threshold
+        links = link_statements(statements, vectors, threshold=threshold, weights=weights)
+        events = build_events(statements, links, merge_threshold=weights.merge_threshold)
+        scorer, calibration = weights.version, f"{weights.backend} ({weights.version})"
     unique = unique_statements(statements, events)
     timings["align"] = time.perf_counter() - clock
     notify("align", 1, 1)
@@ -114,9 +123,10 @@ def compare_story(story: Story, settings: Settings | None = None, *,
         "model_spec": settings.model,
         "languages": languages,
         "threshold": threshold,
-        "scorer": weights.version,
-        # which fitted section turned this backend's features into link probabilities ("default" = fallback)
-        "calibration": f"{weights.backend} ({weights.version})",
+        "granularity": settings.granularity,
+        "scorer": scorer,
+        # which fitted section turned this backend's features into link probabilities
+        "calibration": calibration,
         "source": story.source,
         "timings": {k: round(v, 4) for k, v in timings.items()},
     }

@@ -38,7 +38,7 @@ from compare.model import (
 if TYPE_CHECKING:
     from compare.pdf_worker import PdfWorker
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 # ------------------------------------------------------------------------------------------- JSON
@@ -66,7 +66,8 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
         "story": {"id": comparison.story_id, "title": comparison.title,
                   "description": comparison.description},
         "settings": {k: meta.get(k)
-                     for k in ("model", "model_spec", "threshold", "scorer", "calibration", "languages")},
+                     for k in ("model", "model_spec", "threshold", "scorer", "calibration", "languages",
+                               "granularity")},
         "documents": [
             {
                 "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url,

@@ -1,0 +1,380 @@
+"""Claim-level gold: load it, fit the claim scorer, and measure it out of fold by story.
+
+The gold format is the one of `../shared/eval/claims_dev.jsonl` and `corpora/claim_gold/` (described in
+`docs/claim-gold.md`): per story, documents with their sentences and two or more independent annotators'
+lists of same-claim pairs. Scoring follows `../shared/eval/claims-guide.md`: sure pairs are listed by every
+annotator, possible pairs by any; link precision is against possible pairs, recall against sure ones.
+
+Every figure here is out of fold: for each story, the scorer (and its threshold) is fitted on the other
+stories only, and the baselines' thresholds are chosen the same way, in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from compare.claims import (
+    CLAIM_FEATURES,
+    CROSSLINGUAL_FEATURES,
+    ClaimScorer,
+    ClaimWeights,
+    block_probability,
+    claim_events,
+    pair_blocks,
+)
+from compare.corpus import Story, story_from_json
+from compare.errors import CorpusError
+from compare.model import Link, Statement, StatementRef
+
+Pair = tuple[StatementRef, StatementRef]
+DIFFERENCE_TYPES = ("number", "date", "place", "entity", "attribution", "hedging", "negation", "wording")
+
+
+@dataclass(frozen=True)
+class GoldPair:
+    a: StatementRef
+    b: StatementRef
+    annotators: frozenset[str]
+    differences: frozenset[str]  # difference types any annotator listed on this pair
+    words: tuple[tuple[str, str, str], ...] = ()  # (type, a_words, b_words) as annotated
+
+
+@dataclass(frozen=True)
+class ClaimStory:
+    """A story with its claim gold: `pairs` keyed (a, b) with a < b."""
+
+    story: Story
+    annotators: frozenset[str]
+    pairs: dict[Pair, GoldPair]
+
+    @property
+    def sure(self) -> frozenset[Pair]:
+        return frozenset(k for k, g in self.pairs.items() if g.annotators >= self.annotators)
+
+    @property
+    def possible(self) -> frozenset[Pair]:
+        return frozenset(self.pairs)
+
+
+def _ref(value: Any, doc_ids: Sequence[str], where: str) -> StatementRef:
+    if not (isinstance(value, list) and len(value) == 2 and value[0] in doc_ids and isinstance(value[1], int)):
+        raise CorpusError(f"{where}: a pair end must be [doc_id, sentence index], got {value!r}.")
+    return StatementRef(str(value[0]), int(value[1]))
+
+
+def claim_story_from_json(data: dict[str, Any], *, source: str) -> ClaimStory:
+    story = story_from_json(data, source=source)
+    doc_ids = [d.doc_id for d in story.documents]
+    annotations = data.get("annotations")
+    if not isinstance(annotations, list) or len(annotations) < 2:
+        raise CorpusError(f"{source}: claim gold needs 'annotations' from at least two annotators.")
+    names: set[str] = set()
+    merged: dict[Pair, dict[str, Any]] = {}
+    for n, annotation in enumerate(annotations):
+        name = str(annotation.get("annotator", n))
+        names.add(name)
+        for entry in annotation.get("pairs") or []:
+            a = _ref(entry.get("a"), doc_ids, source)
+            b = _ref(entry.get("b"), doc_ids, source)
+            if a.doc_id == b.doc_id:
+                continue
+            key = (a, b) if a < b else (b, a)
+            slot = merged.setdefault(key, {"annotators": set(), "types": set(), "words": []})
+            slot["annotators"].add(name)
+            for diff in entry.get("differences") or []:
+                kind = str(diff.get("type", ""))
+                if kind not in DIFFERENCE_TYPES:
+                    raise CorpusError(f"{source}: unknown difference type {kind!r}; use one of {DIFFERENCE_TYPES}.")
+                slot["types"].add(kind)
+                aw, bw = str(diff.get("a_words", "")), str(diff.get("b_words", ""))
+                slot["words"].append((kind, aw, bw) if key[0] == a else (kind, bw, aw))
+    pairs = {k: GoldPair(k[0], k[1], frozenset(v["annotators"]), frozenset(v["types"]), tuple(v["words"]))
+             for k, v in merged.items()}
+    return ClaimStory(story, frozenset(names), pairs)
+
+
+def load_claim_gold(path: str | Path) -> list[ClaimStory]:
+    """Every story of a claim-gold JSON Lines file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file. Pass a claim-gold JSON Lines file.")
+    out = []
+    for lineno, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{path}: invalid JSON at line {lineno}, column {exc.colno}: {exc.msg}.") from exc
+        out.append(claim_story_from_json(data, source=f"{path}:{lineno}"))
+    if not out:
+        raise CorpusError(f"{path}: no stories in this file.")
+    return out
+
+
+def is_claim_gold(path: str | Path) -> bool:
+    """Whether the first story of a JSON Lines file carries claim annotations (not ECB+ gold_pairs)."""
+    try:
+        with Path(path).open("rb") as handle:
+            first = handle.readline(64 * 1024 * 1024)
+        return "annotations" in json.loads(first.decode("utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------------------------ agreement
+
+def annotator_agreement(stories: Sequence[ClaimStory]) -> dict[str, float]:
+    """Pair F1 of one annotator's list against the other's (micro over stories; first two annotators)."""
+    tp = n_first = n_second = 0
+    for item in stories:
+        names = sorted(item.annotators)[:2]
+        first = {k for k, g in item.pairs.items() if names[0] in g.annotators}
+        second = {k for k, g in item.pairs.items() if names[1] in g.annotators}
+        tp += len(first & second)
+        n_first += len(first)
+        n_second += len(second)
+    p = tp / n_second if n_second else 0.0
+    r = tp / n_first if n_first else 0.0
+    return {"f1": 2 * p * r / (p + r) if p + r else 0.0, "pairs_first": n_first, "pairs_second": n_second,
+            "pairs_both": tp}
+
+
+# ---------------------------------------------------------------------------------- the features
+
+@dataclass
+class StoryPairs:
+    """Every cross-document pair of one story with features, and its gold labels."""
+
+    story_id: str
+    statements: tuple[Statement, ...]
+    pos_a: np.ndarray
+    pos_b: np.ndarray
+    features: dict[str, np.ndarray]
+    crosslingual: np.ndarray
+    claimless: np.ndarray
+    candidate: np.ndarray  # among the pairs the aligner scores (CANDIDATES_PER_SIDE)
+    block: np.ndarray  # which document pair
+    sure: np.ndarray
+    possible: np.ndarray
+    n_sure: int
+    gold: ClaimStory = field(repr=False)
+
+    def refs(self, k: int) -> Pair:
+        return self.statements[int(self.pos_a[k])].ref, self.statements[int(self.pos_b[k])].ref
+
+
+def story_pairs(item: ClaimStory, embedder: Any, cache: Any = None) -> StoryPairs:
+    """Segment and embed one gold story as the pipeline does, and featurise every cross-document pair."""
+    from compare.claims import CANDIDATES_PER_SIDE
+    from compare.pipeline import embed_statements, segment_documents
+
+    statements = segment_documents(item.story.documents)
+    vectors = embed_statements(statements, embedder, cache)
+    full = list(pair_blocks(statements, vectors, per_side=None))
+    cand = {(int(x), int(y)) for b in pair_blocks(statements, vectors, per_side=CANDIDATES_PER_SIDE)
+            for x, y in zip(b.pos_a, b.pos_b, strict=True)}
+    pos_a = np.concatenate([b.pos_a for b in full]) if full else np.zeros(0, dtype=np.int64)
+    pos_b = np.concatenate([b.pos_b for b in full]) if full else np.zeros(0, dtype=np.int64)
+    feats = {f: np.concatenate([b.features[f] for b in full]) for f in CLAIM_FEATURES} if full else {}
+    block = np.concatenate([np.full(len(b.pos_a), n) for n, b in enumerate(full)]) if full else np.zeros(0)
+    cross = np.concatenate([b.crosslingual for b in full]) if full else np.zeros(0, dtype=bool)
+    claimless = np.concatenate([b.claimless for b in full]) if full else np.zeros(0, dtype=bool)
+    refs = [(statements[int(x)].ref, statements[int(y)].ref) for x, y in zip(pos_a, pos_b, strict=True)]
+    keys = [(a, b) if a < b else (b, a) for a, b in refs]
+    sure, possible = item.sure, item.possible
+    return StoryPairs(
+        story_id=item.story.story_id, statements=statements, pos_a=pos_a, pos_b=pos_b, features=feats,
+        crosslingual=cross, claimless=claimless,
+        candidate=np.array([(int(x), int(y)) in cand for x, y in zip(pos_a, pos_b, strict=True)], dtype=bool),
+        block=block, sure=np.array([k in sure for k in keys], dtype=bool),
+        possible=np.array([k in possible for k in keys], dtype=bool), n_sure=len(sure), gold=item,
+    )
+
+
+# ------------------------------------------------------------------------------- fitting, scoring
+
+def fit_scorer(parts: Sequence[StoryPairs], features: Sequence[str], *, c: float = 1.0) -> ClaimScorer:
+    """Logistic regression on standardised features over candidate pairs; positives are possible pairs."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([np.column_stack([p.features[f][p.candidate] for f in features]) for p in parts])
+    y = np.concatenate([p.possible[p.candidate] for p in parts])
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale = np.where(scale < 1e-9, 1.0, scale)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight=None)
+    model.fit((x - mean) / scale, y)
+    return ClaimScorer(features=tuple(features), coef=tuple(float(v) for v in model.coef_[0]),
+                       bias=float(model.intercept_[0]), mean=tuple(float(v) for v in mean),
+                       scale=tuple(float(v) for v in scale))
+
+
+def decide(part: StoryPairs, score: np.ndarray, threshold: float, *, candidates_only: bool = True) -> np.ndarray:
+    """Links: (candidate) pairs at or above `threshold`, as `compare.claims.align_claims` decides."""
+    linked = score >= threshold
+    return linked & part.candidate if candidates_only else linked
+
+
+def link_metrics(parts: Sequence[StoryPairs], linked: Sequence[np.ndarray]) -> dict[str, float]:
+    """Precision vs possible, recall vs sure (sure pairs outside the scored pairs count as missed)."""
+    n_links = sum(int(k.sum()) for k in linked)
+    right = sum(int((k & p.possible).sum()) for p, k in zip(parts, linked, strict=True))
+    found = sum(int((k & p.sure).sum()) for p, k in zip(parts, linked, strict=True))
+    n_sure = sum(p.n_sure for p in parts)
+    n_statements = sum(len(p.statements) for p in parts)
+    precision = right / n_links if n_links else 0.0
+    recall = found / n_sure if n_sure else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "links": n_links,
+            "links_per_statement": n_links / n_statements if n_statements else 0.0}
+
+
+def best_threshold(parts: Sequence[StoryPairs], scores: Sequence[np.ndarray], *,
+                   candidates_only: bool = True, beta: float = 1.0) -> float:
+    """The cut-off with the best link F-beta on these stories (beta < 1 weighs precision more)."""
+    pooled = np.concatenate([s[p.candidate] if candidates_only else s for p, s in zip(parts, scores, strict=True)])
+    pooled = pooled[np.isfinite(pooled)]
+    grid = np.unique(np.quantile(pooled, np.linspace(0.5, 0.999, 150))) if len(pooled) else np.array([0.5])
+    best, best_f = float(grid[0]), -1.0
+    for t in grid:
+        m = link_metrics(parts, [decide(p, s, float(t), candidates_only=candidates_only)
+                                 for p, s in zip(parts, scores, strict=True)])
+        p_, r_ = m["precision"], m["recall"]
+        f = (1 + beta**2) * p_ * r_ / (beta**2 * p_ + r_) if p_ + r_ else 0.0
+        if f > best_f:
+            best, best_f = float(t), f
+    return best
+
+
+def scorer_scores(part: StoryPairs, mono: ClaimScorer, cross: ClaimScorer) -> np.ndarray:
+    weights = ClaimWeights(mono, cross, 0.5, "cv", "cv")
+    return block_probability(_as_block(part), weights)
+
+
+def _as_block(part: StoryPairs) -> Any:
+    from compare.claims import PairBlock
+
+    return PairBlock(part.pos_a, part.pos_b, part.features, part.crosslingual, part.claimless)
+
+
+# The threshold maximises F-beta on the training stories with beta < 1: an editor forgives a missed pair
+# sooner than an invented one, so precision weighs more than recall.
+THRESHOLD_BETA = 0.5
+
+
+def fit_weights(parts: Sequence[StoryPairs], *, backend: str, version: str, beta: float = THRESHOLD_BETA
+                ) -> ClaimWeights:
+    """Both sections and the threshold, fitted on `parts`."""
+    mono = fit_scorer(parts, CLAIM_FEATURES)
+    cross = fit_scorer(parts, CROSSLINGUAL_FEATURES)
+    scores = [scorer_scores(p, mono, cross) for p in parts]
+    threshold = best_threshold(parts, scores, beta=beta)
+    return ClaimWeights(mono, cross, threshold, backend, version)
+
+
+def weights_json(weights: ClaimWeights) -> dict[str, Any]:
+    def section(s: ClaimScorer) -> dict[str, Any]:
+        return {"features": list(s.features), "coef": [round(v, 6) for v in s.coef], "bias": round(s.bias, 6),
+                "mean": [round(v, 6) for v in s.mean], "scale": [round(v, 6) for v in s.scale]}
+
+    return {"monolingual": section(weights.monolingual), "crosslingual": section(weights.crosslingual),
+            "threshold": round(weights.threshold, 6)}
+
+
+# ------------------------------------------------------------------------------ cross-validation
+
+def _baseline(name: str, parts: Sequence[StoryPairs], feature: str, *, mutual: bool, beta: float
+              ) -> dict[str, Any]:
+    """A single similarity, mutual best (or best in either direction) per document pair, threshold out of fold."""
+    def scores(p: StoryPairs) -> np.ndarray:
+        s = p.features[feature].astype(np.float64).copy()
+        if mutual:
+            s = np.where(p.features["mutual"] > 0 if feature == "cosine" else _mutual(p, feature), s, -np.inf)
+        return s
+
+    all_scores = [scores(p) for p in parts]
+    linked = []
+    for k, p in enumerate(parts):
+        train = [q for j, q in enumerate(parts) if j != k]
+        train_scores = [s for j, s in enumerate(all_scores) if j != k]
+        finite = [np.where(np.isfinite(s), s, -1e9) for s in train_scores]
+        t = best_threshold(train, finite, candidates_only=False, beta=beta)
+        linked.append(decide(p, np.where(np.isfinite(all_scores[k]), all_scores[k], -1e9), t,
+                             candidates_only=False))
+    return {"method": name, **link_metrics(parts, linked)}
+
+
+def _mutual(p: StoryPairs, feature: str) -> np.ndarray:
+    out = np.zeros(len(p.pos_a), dtype=bool)
+    s = p.features[feature]
+    for blk in np.unique(p.block):
+        idx = np.flatnonzero(p.block == blk)
+        a, b, v = p.pos_a[idx], p.pos_b[idx], s[idx]
+        best_a: dict[int, float] = {}
+        best_b: dict[int, float] = {}
+        for x, y, val in zip(a.tolist(), b.tolist(), v.tolist(), strict=True):
+            best_a[x] = max(best_a.get(x, -1e9), val)
+            best_b[y] = max(best_b.get(y, -1e9), val)
+        out[idx] = [val >= best_a[x] and val >= best_b[y] for x, y, val in zip(a.tolist(), b.tolist(), v.tolist(),
+                                                                               strict=True)]
+    return out
+
+
+def event_pair_precision(parts: Sequence[StoryPairs], linked: Sequence[np.ndarray]) -> dict[str, float]:
+    """Claim events built from the links: share of cross-outlet member pairs that are possible gold pairs,
+    and how many events hold two statements of one outlet that the gold does not pair with one claim."""
+    right = total = events = 0
+    for p, k in zip(parts, linked, strict=True):
+        links = [Link(*p.refs(i), score=float(p.features["cosine"][i]), cosine=0.0, fuzzy=0.0)
+                 for i in np.flatnonzero(k)]
+        for event in claim_events(p.statements, links):
+            events += 1
+            members = sorted(event.members)
+            for i, x in enumerate(members):
+                for y in members[i + 1:]:
+                    if x.doc_id != y.doc_id:
+                        total += 1
+                        right += (x, y) in p.gold.pairs
+    return {"events": events, "event_pair_precision": right / total if total else 0.0, "event_pairs": total}
+
+
+def cross_validate(parts: Sequence[StoryPairs], *, beta: float = THRESHOLD_BETA,
+                   on_fold: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Leave-one-story-out: the claim scorer and its threshold fitted on the other stories."""
+    linked, oof_scores = [], []
+    for k, p in enumerate(parts):
+        train = [q for j, q in enumerate(parts) if j != k]
+        weights = fit_weights(train, backend="cv", version="cv", beta=beta)
+        score = scorer_scores(p, weights.monolingual, weights.crosslingual)
+        oof_scores.append(score)
+        linked.append(decide(p, score, weights.threshold))
+        if on_fold:
+            on_fold(k + 1, len(parts))
+    result: dict[str, Any] = {"method": "storydiff claim scorer (out of fold)", **link_metrics(parts, linked)}
+    result.update(event_pair_precision(parts, linked))
+    per_story = []
+    for p, k in zip(parts, linked, strict=True):
+        m = link_metrics([p], [k])
+        per_story.append({"story": p.story_id, "statements": len(p.statements), "sure": p.n_sure,
+                          **{x: round(v, 4) if isinstance(v, float) else v for x, v in m.items()}})
+    result["per_story"] = per_story
+    result["_linked"] = linked
+    result["_scores"] = oof_scores
+    return result
+
+
+def baselines(parts: Sequence[StoryPairs], *, beta: float = THRESHOLD_BETA) -> list[dict[str, Any]]:
+    """Single similarities with a threshold chosen out of fold by the same rule as the scorer's."""
+    return [
+        _baseline("embedding cosine, mutual best", parts, "cosine", mutual=True, beta=beta),
+        _baseline("TF-IDF cosine, mutual best", parts, "tfidf", mutual=True, beta=beta),
+        _baseline("embedding cosine", parts, "cosine", mutual=False, beta=beta),
+        _baseline("TF-IDF cosine", parts, "tfidf", mutual=False, beta=beta),
+    ]
