@@ -11,9 +11,9 @@ they lift every pair alike.
 
 A link is a candidate pair whose probability reaches the threshold (chosen on the gold for precision
 first). A statement may link to two statements of one outlet (a long sentence can carry two of another
-outlet's claims), but an event is a clique: statements join one event only when every two of them from different outlets are
-linked, and an event holds at most one statement per outlet. A~B and B~C never pull A and C together
-unless A~C holds too.
+outlet's claims), but an event is a clique: statements join one event only when every two of them from
+different outlets are linked, and an event holds at most one statement per outlet. A~B and B~C never
+pull A and C together unless A~C holds too.
 
 Pairs of statements in different languages are scored by a second section of the same file that
 reads only the language-independent features (embedding cosine, margins, shared numbers and names).
@@ -21,10 +21,11 @@ reads only the language-independent features (embedding cosine, margins, shared 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.errors import ConfigError
-from compare.model import Event, LinkTable, Statement, StatementRef
+from compare.model import Event, Link, LinkTable, Statement
 
 CLAIM_FEATURES = (
     "cosine",  # embedding cosine of the two statements
@@ -48,7 +49,8 @@ CLAIM_FEATURES = (
     "coverage",  # the same over the heavier statement's
     "shared_weight",  # IDF mass of the shared content words itself
     "names",  # shared capitalised words (not sentence-initial) over the shorter side's
-    "numbers",  # shared number tokens over the shorter side's; 0.5 when neither has one
+    "numbers",  # shared number tokens over the shorter side's (0 when either has none: a conflicting
+    # figure is not evidence against the same claim, it is what the report is for)
     "length_ratio",  # content words of the shorter statement over the longer's
 )
 CROSSLINGUAL_FEATURES = ("cosine", "ratio_margin", "gap", "mutual", "anchors", "short", "numbers", "length_ratio")
@@ -144,6 +146,7 @@ class StoryTexts:
     anchors: object  # sparse (n, A) 0/1
     anchor_counts: np.ndarray  # (n,)
     content: object  # sparse (n, C): IDF weight of each content word present
+    content_present: object  # sparse (n, C) 0/1, the same words
     content_mass: np.ndarray  # (n,) sum of those weights
     content_counts: np.ndarray  # (n,)
     names: object  # sparse (n, N) 0/1
@@ -167,22 +170,22 @@ def _incidence(rows: Sequence[Sequence[str]]) -> object:
 
 
 def story_texts(statements: Sequence[Statement]) -> StoryTexts:
-    from compare.align import _tfidf, anchors  # noqa: PLC0415 (shared with the event-level aligner)
+    from compare.align import _tfidf, anchors
 
     tokens = [_WORD.findall(s.text.lower()) for s in statements]
-    bigram_rows = [[f"{x} {y}" for x, y in zip(t, t[1:], strict=False)] for t in tokens]
+    bigram_rows = [[f"{x} {y}" for x, y in itertools.pairwise(t)] for t in tokens]
     content_rows = [sorted({w for w in t if w not in STOPWORDS}) for t in tokens]
     name_rows = [sorted(set(_NAME.findall(s.text))) for s in statements]
     number_rows = [sorted(set(_NUMBER.findall(s.text))) for s in statements]
     anchor_rows = [sorted(anchors(s)) for s in statements]
     tfidf, _ = _tfidf(statements, [])
-    content = _incidence(content_rows)
+    present = _incidence(content_rows)
     n = len(statements)
-    df = np.asarray(content.sum(axis=0)).ravel()  # type: ignore[attr-defined]
+    df = np.asarray(present.sum(axis=0)).ravel()  # type: ignore[attr-defined]
     idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
     from scipy import sparse
 
-    content = (content @ sparse.diags(idf.astype(np.float32))).tocsr()  # type: ignore[operator]
+    content = (present @ sparse.diags(idf.astype(np.float32))).tocsr()  # type: ignore[operator]
 
     def sizes(rows: Sequence[Sequence[str]]) -> np.ndarray:
         return np.array([len(r) for r in rows], dtype=np.float32)
@@ -191,52 +194,36 @@ def story_texts(statements: Sequence[Statement]) -> StoryTexts:
         tfidf=tfidf, bigrams=_incidence(bigram_rows), bigram_counts=np.array(
             [len(set(r)) for r in bigram_rows], dtype=np.float32),
         words=sizes(tokens), anchors=_incidence(anchor_rows), anchor_counts=sizes(anchor_rows),
-        content=content, content_mass=np.asarray(content.sum(axis=1), dtype=np.float32).ravel(),
+        content=content, content_present=present,
+        content_mass=np.asarray(content.sum(axis=1), dtype=np.float32).ravel(),
         content_counts=sizes(content_rows), names=_incidence(name_rows), name_counts=sizes(name_rows),
         numbers=_incidence(number_rows), number_counts=sizes(number_rows),
         claimless=np.array([bool(_LINK.search(s.text)) or not t for s, t in zip(statements, tokens, strict=True)]),
     )
 
 
-def _top_k_mean(matrix: np.ndarray, k: int, axis: int) -> np.ndarray:
+def _order_stats(matrix: np.ndarray, axis: int, per_side: int | None) -> dict[str, np.ndarray]:
+    """Along `axis`, in one partition: the best and second-best value, the mean of the MARGIN_K best, and
+    the `per_side`-th best (the candidate cut). With one element, the second best is the best."""
     size = matrix.shape[axis]
-    k = max(1, min(k, size))
-    part = np.partition(matrix, size - k, axis=axis)
-    top = part[size - k:] if axis == 0 else part[:, size - k:]
-    return top.mean(axis=axis)
+    ks = {size - 1, max(size - 2, 0), max(size - MARGIN_K, 0)}
+    if per_side is not None:
+        ks.add(max(size - per_side, 0))
+    part = np.partition(matrix, sorted(ks), axis=axis)
+    take = (lambda k: part[k]) if axis == 0 else (lambda k: part[:, k])
+    top = part[max(size - MARGIN_K, 0):] if axis == 0 else part[:, max(size - MARGIN_K, 0):]
+    return {"best": take(size - 1), "second": take(max(size - 2, 0)), "top_mean": top.mean(axis=axis),
+            "cut": take(max(size - per_side, 0)) if per_side is not None else take(0)}
 
 
-def _runner_up(matrix: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Best and second-best value along `axis` (second = best when there is only one)."""
+def _cut(matrix: np.ndarray, axis: int, per_side: int) -> np.ndarray:
     size = matrix.shape[axis]
-    if size == 1:
-        best = matrix.max(axis=axis)
-        return best, best
-    part = np.partition(matrix, (size - 2, size - 1), axis=axis)
-    if axis == 0:
-        return part[size - 1], part[size - 2]
-    return part[:, size - 1], part[:, size - 2]
+    k = max(size - per_side, 0)
+    part = np.partition(matrix, k, axis=axis)
+    return part[k] if axis == 0 else part[:, k]
 
 
-def _candidates(*matrices: np.ndarray, per_side: int) -> np.ndarray:
-    """Pairs among the `per_side` best of their row or their column by any of the matrices."""
-    keep = np.zeros(matrices[0].shape, dtype=bool)
-    n, m = keep.shape
-    for mat in matrices:
-        if m <= per_side:
-            keep[:] = True
-        else:
-            kth = np.partition(mat, m - per_side, axis=1)[:, m - per_side][:, None]
-            keep |= mat >= kth
-        if n <= per_side:
-            keep[:] = True
-        else:
-            kth = np.partition(mat, n - per_side, axis=0)[n - per_side][None, :]
-            keep |= mat >= kth
-    return keep
-
-
-def _sparse_block(left: object, right: object) -> np.ndarray:
+def _sparse_dense(left: object, right: object) -> np.ndarray:
     return np.asarray((left @ right.T).todense(), dtype=np.float32)  # type: ignore[operator,attr-defined]
 
 
@@ -261,11 +248,19 @@ class PairBlock:
     claimless: np.ndarray  # (k,) bool: one side states nothing (a bare link); never a link
 
 
+# Products of per-statement incidence rows computed once per strip (one document against all later ones):
+# one sparse product for 31 later documents costs far less than 31 small ones.
+_STRIP_PRODUCTS = ("tfidf", "bigrams", "anchors", "content", "names", "numbers")
+
+
 def pair_blocks(statements: Sequence[Statement], vectors: np.ndarray, *,
-                per_side: int | None = CANDIDATES_PER_SIDE) -> Iterator[PairBlock]:
+                per_side: int | None = CANDIDATES_PER_SIDE,
+                prune: ClaimWeights | None = None) -> Iterator[PairBlock]:
     """Candidate pairs and their CLAIM_FEATURES for every pair of documents (order-independent).
 
-    `per_side` None scores every pair (evaluation and tests)."""
+    `per_side` None scores every pair (evaluation and tests). With `prune`, fuzzy matching (the costly
+    feature) runs only on pairs that could still reach that scorer's threshold with a perfect fuzzy
+    score; elsewhere it reads 0, and such pairs cannot be links whatever it would have been."""
     vectors = np.asarray(vectors, dtype=np.float32)
     texts = story_texts(statements)
     rows: dict[str, list[int]] = {}
@@ -273,67 +268,94 @@ def pair_blocks(statements: Sequence[Statement], vectors: np.ndarray, *,
         rows.setdefault(statement.doc_id, []).append(position)
     doc_ids = sorted(rows)
     order = {d: np.array(sorted(rows[d], key=lambda p: statements[p].index), dtype=np.int64) for d in doc_ids}
-    for x, doc_a in enumerate(doc_ids):
-        for doc_b in doc_ids[x + 1:]:
-            ra, rb = order[doc_a], order[doc_b]
-            yield _block(statements, vectors, texts, ra, rb, per_side)
+    codes: dict[str, int] = {}
+    language = np.array([codes.setdefault(s.language, len(codes)) for s in statements], dtype=np.int64)
+    for x, doc_a in enumerate(doc_ids[:-1]):
+        ra = order[doc_a]
+        later = [order[d] for d in doc_ids[x + 1:]]
+        cols = np.concatenate(later)
+        cos_strip = np.clip(vectors[ra] @ vectors[cols].T, -1.0, 1.0).astype(np.float32)
+        products = {name: _sparse_dense(getattr(texts, name)[ra], getattr(texts, name)[cols])  # type: ignore[index]
+                    for name in _STRIP_PRODUCTS if name != "content"}
+        # IDF mass of the shared words: weights on one side, presence on the other
+        products["content"] = _sparse_dense(texts.content[ra], texts.content_present[cols])  # type: ignore[index]
+        lo = 0
+        for rb in later:
+            hi = lo + len(rb)
+            yield _block(statements, texts, language, ra, rb, cos_strip[:, lo:hi],
+                         {k: v[:, lo:hi] for k, v in products.items()}, per_side, prune)
+            lo = hi
 
 
-def _block(statements: Sequence[Statement], vectors: np.ndarray, texts: StoryTexts, ra: np.ndarray,
-           rb: np.ndarray, per_side: int | None) -> PairBlock:
-    tf = texts.tfidf
-    cos = np.clip(vectors[ra] @ vectors[rb].T, -1.0, 1.0).astype(np.float32)
-    tfidf = _sparse_block(tf[ra], tf[rb])  # type: ignore[index]
-    keep = np.ones(cos.shape, dtype=bool) if per_side is None else _candidates(cos, tfidf, per_side=per_side)
+def _block(statements: Sequence[Statement], texts: StoryTexts, language: np.ndarray, ra: np.ndarray,
+           rb: np.ndarray, cos: np.ndarray, products: dict[str, np.ndarray], per_side: int | None,
+           prune: ClaimWeights | None) -> PairBlock:
+    tfidf = products["tfidf"]
+    rows, cols = _order_stats(cos, 1, per_side), _order_stats(cos, 0, per_side)
+    if per_side is None:
+        keep = np.ones(cos.shape, dtype=bool)
+    else:  # each statement's best partners by cosine and by TF-IDF, in its row or its column
+        keep = (cos >= rows["cut"][:, None]) | (cos >= cols["cut"][None, :])
+        keep |= (tfidf >= _cut(tfidf, 1, per_side)[:, None]) | (tfidf >= _cut(tfidf, 0, per_side)[None, :])
     ii, jj = np.nonzero(keep)
-    row_best, row_second = _runner_up(cos, axis=1)
-    col_best, col_second = _runner_up(cos, axis=0)
+    row_best, row_second = rows["best"], rows["second"]
+    col_best, col_second = cols["best"], cols["second"]
     c = cos[ii, jj]
     # the best *other* partner on each side: the runner-up when this pair is the best, else the best
     other_row = np.where(c >= row_best[ii], row_second[ii], row_best[ii])
     other_col = np.where(c >= col_best[jj], col_second[jj], col_best[jj])
-    knn = 0.5 * (_top_k_mean(cos, MARGIN_K, axis=1)[ii] + _top_k_mean(cos, MARGIN_K, axis=0)[jj])
-    def shared(matrix: object) -> np.ndarray:
-        return _sparse_block(matrix[ra], matrix[rb])[ii, jj]  # type: ignore[index]
+    knn = 0.5 * (rows["top_mean"][ii] + cols["top_mean"][jj])
 
-    def share(common: np.ndarray, size_a: np.ndarray, size_b: np.ndarray, *, fewer: bool = True,
-              empty: float = 0.0) -> np.ndarray:
-        left_size, right_size = size_a[ra][ii], size_b[rb][jj]
+    def share(common: np.ndarray, sizes: np.ndarray, *, fewer: bool = True) -> np.ndarray:
+        left_size, right_size = sizes[ra][ii], sizes[rb][jj]
         base = np.minimum(left_size, right_size) if fewer else np.maximum(left_size, right_size)
-        out = np.divide(common, base, out=np.zeros_like(common), where=base > 0)
-        return np.where((left_size == 0) & (right_size == 0), empty, out)
+        return np.divide(common, base, out=np.zeros_like(common), where=base > 0)
 
-    shared_anchors = shared(texts.anchors)
+    shared_anchors = products["anchors"][ii, jj]
     anchor_union = texts.anchor_counts[ra][ii] + texts.anchor_counts[rb][jj] - shared_anchors
-    shared_mass = shared(texts.content)
-    fewer_words = np.minimum(texts.words[ra][ii], texts.words[rb][jj])
-    left = [statements[p].text for p in ra[ii].tolist()]
-    right = [statements[p].text for p in rb[jj].tolist()]
+    shared_mass = products["content"][ii, jj]
     content_a, content_b = texts.content_counts[ra][ii], texts.content_counts[rb][jj]
+    longer = np.maximum(content_a, content_b)
     feats = {
         "cosine": c,
         "ratio_margin": c / np.maximum(knn, 1e-3),
         "gap": 0.5 * ((c - other_row) + (c - other_col)),
         "mutual": ((c >= row_best[ii]) & (c >= col_best[jj])).astype(np.float32),
         "tfidf": tfidf[ii, jj],
-        "fuzzy": _fuzzy_pairs(left, right),
-        "phrase": share(shared(texts.bigrams), texts.bigram_counts, texts.bigram_counts),
+        "phrase": share(products["bigrams"][ii, jj], texts.bigram_counts),
         "anchors": np.divide(shared_anchors, anchor_union, out=np.zeros_like(shared_anchors),
                              where=anchor_union > 0),
-        "short": 1.0 / np.maximum(fewer_words, 1.0),
-        "containment": share(shared_mass, texts.content_mass, texts.content_mass),
-        "coverage": share(shared_mass, texts.content_mass, texts.content_mass, fewer=False),
+        "short": 1.0 / np.maximum(np.minimum(texts.words[ra][ii], texts.words[rb][jj]), 1.0),
+        "containment": share(shared_mass, texts.content_mass),
+        "coverage": share(shared_mass, texts.content_mass, fewer=False),
         "shared_weight": shared_mass,
-        "names": share(shared(texts.names), texts.name_counts, texts.name_counts),
-        "numbers": share(shared(texts.numbers), texts.number_counts, texts.number_counts, empty=0.5),
-        "length_ratio": np.divide(np.minimum(content_a, content_b), np.maximum(content_a, content_b),
-                                  out=np.zeros_like(content_a), where=np.maximum(content_a, content_b) > 0),
+        "names": share(products["names"][ii, jj], texts.name_counts),
+        "numbers": share(products["numbers"][ii, jj], texts.number_counts),
+        "length_ratio": np.divide(np.minimum(content_a, content_b), longer, out=np.zeros_like(content_a),
+                                  where=longer > 0),
     }
+    crosslingual = language[ra][ii] != language[rb][jj]
     claimless = texts.claimless[ra][ii] | texts.claimless[rb][jj]
-    lang_a = np.array([statements[p].language for p in ra[ii].tolist()], dtype=object)
-    lang_b = np.array([statements[p].language for p in rb[jj].tolist()], dtype=object)
-    return PairBlock(ra[ii], rb[jj], {k: v.astype(np.float32) for k, v in feats.items()}, lang_a != lang_b,
-                     claimless)
+    fuzzy_needed = np.ones(len(ii), dtype=bool) if prune is None else (
+        _reachable(feats, crosslingual, prune) & ~claimless)
+    fuzzy = np.zeros(len(ii), dtype=np.float32)
+    needed = np.flatnonzero(fuzzy_needed)
+    fuzzy[needed] = _fuzzy_pairs([statements[p].text for p in ra[ii[needed]].tolist()],
+                                 [statements[p].text for p in rb[jj[needed]].tolist()])
+    feats["fuzzy"] = fuzzy
+    return PairBlock(ra[ii], rb[jj], {k: v.astype(np.float32, copy=False) for k, v in feats.items()},
+                     crosslingual, claimless)
+
+
+def _reachable(feats: dict[str, np.ndarray], crosslingual: np.ndarray, weights: ClaimWeights) -> np.ndarray:
+    """Pairs whose probability could reach the threshold with the most favourable fuzzy score (0 or 1)."""
+    mono = weights.monolingual
+    if "fuzzy" not in mono.features:
+        return np.zeros(len(crosslingual), dtype=bool)
+    best_fuzzy = 1.0 if mono.coef[mono.features.index("fuzzy")] > 0 else 0.0
+    trial = dict(feats, fuzzy=np.full(len(crosslingual), best_fuzzy, dtype=np.float32))
+    reach = mono.probability(trial) >= weights.threshold - 1e-9
+    return reach & ~crosslingual  # the cross-language section does not read fuzzy
 
 
 def block_probability(block: PairBlock, weights: ClaimWeights) -> np.ndarray:
@@ -349,92 +371,110 @@ def block_probability(block: PairBlock, weights: ClaimWeights) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ClaimAlignment:
-    """Links and the probability of every scored candidate pair."""
+    """The links of a story, and every scored pair from the event floor up (links included), which
+    `claim_events` reads to check that a group holds together."""
 
     links: LinkTable
-    candidates: dict[tuple[StatementRef, StatementRef], float]  # (a, b) in document order -> probability
+    pairs: LinkTable
+    threshold: float
+    floor: float
 
 
 def align_claims(statements: Sequence[Statement], vectors: np.ndarray, *, weights: ClaimWeights,
                  threshold: float | None = None, per_side: int | None = CANDIDATES_PER_SIDE) -> ClaimAlignment:
     """Claim links of a story: the candidate pairs whose probability reaches `threshold`."""
     threshold = weights.threshold if threshold is None else threshold
+    floor = EVENT_FLOOR_SHARE * threshold
     refs = [s.ref for s in statements]
     doc_rank = {d: n for n, d in enumerate(sorted({s.doc_id for s in statements}))}
     rank = np.fromiter((doc_rank[s.doc_id] for s in statements), dtype=np.int64, count=len(statements))
+    prune = replace(weights, threshold=floor)
     columns: list[list[np.ndarray]] = []
-    candidates: dict[tuple[StatementRef, StatementRef], float] = {}
-    for block in pair_blocks(statements, vectors, per_side=per_side):
+    for block in pair_blocks(statements, vectors, per_side=per_side, prune=prune):
         prob = block_probability(block, weights)
-        for x, y, p in zip(block.pos_a.tolist(), block.pos_b.tolist(), prob.tolist(), strict=True):
-            candidates[(refs[x], refs[y])] = p
-        keep = prob >= threshold
+        keep = prob >= floor
         columns.append([block.pos_a[keep], block.pos_b[keep], prob[keep], block.features["cosine"][keep],
                         block.features["fuzzy"][keep], block.features["anchors"][keep]])
     if not columns or not any(len(c[0]) for c in columns):
-        return ClaimAlignment(LinkTable.empty(), candidates)
+        return ClaimAlignment(LinkTable.empty(), LinkTable.empty(), threshold, floor)
     pos_a, pos_b, *values = (np.concatenate(parts) for parts in zip(*columns, strict=True))
     index = np.fromiter((r.index for r in refs), dtype=np.int64, count=len(refs))
     order = np.lexsort((index[pos_b], rank[pos_b], index[pos_a], rank[pos_a]))
+    pos_a, pos_b = pos_a[order].astype(np.int64), pos_b[order].astype(np.int64)
     rounded = [np.round(v[order].astype(np.float64), 6) for v in values]
-    table = LinkTable(refs, pos_a[order].astype(np.int64), pos_b[order].astype(np.int64), *rounded)
-    return ClaimAlignment(table, candidates)
+    linked = rounded[0] >= threshold
+    return ClaimAlignment(
+        links=LinkTable(refs, pos_a[linked], pos_b[linked], *(v[linked] for v in rounded)),
+        pairs=LinkTable(refs, pos_a, pos_b, *rounded), threshold=threshold, floor=floor,
+    )
 
 
 # ---------------------------------------------------------------------------------------- events
 
-def claim_events(statements: Sequence[Statement], links: Sequence[object]) -> tuple[Event, ...]:
-    """Cliques of linked statements, at most one per outlet, built greedily by descending link score.
+EVENT_FLOOR_SHARE = 0.5  # an event's weakest cross pair must reach this share of the link threshold
 
-    Two groups merge only when their outlets are disjoint and every cross pair between them is a link,
-    so a chain A~B~C never joins A and C without A~C. Nodes and ties follow content (text, document id,
-    index), so the result does not depend on input order. Event ids follow size, then content.
+
+def claim_events(statements: Sequence[Statement], pairs: Sequence[Link], *, threshold: float = 0.0,
+                 floor: float | None = None) -> tuple[Event, ...]:
+    """Groups of statements that report one claim, at most one per outlet, built greedily from the
+    strongest pair down.
+
+    `pairs` are scored statement pairs (the links, and any weaker candidates to consider). Two groups
+    merge only when their outlets are disjoint, every cross pair between them is among `pairs` with a
+    score of at least `floor` (default: the lowest score given), and the mean cross-pair score reaches
+    `threshold`: a chain A~B~C never joins A and C unless A~C is scored too, and one strong pair cannot
+    drag in a statement the rest of the group does not support. Nodes and ties follow content (text,
+    document id, index), so the result does not depend on input order. Event ids follow size, then content.
     """
     text_of = {s.ref: s.text for s in statements}
-    score: dict[frozenset[StatementRef], float] = {}
-    for lk in links:
-        key = frozenset((lk.a, lk.b))  # type: ignore[attr-defined]
-        score[key] = max(score.get(key, 0.0), float(lk.score))  # type: ignore[attr-defined]
-    if not score:
+    if isinstance(pairs, LinkTable):
+        ends = [(pairs.refs[x], pairs.refs[y], sc) for x, y, sc in
+                zip(np.asarray(pairs.pos_a).tolist(), np.asarray(pairs.pos_b).tolist(),
+                    np.asarray(pairs.scores).tolist(), strict=True)]
+    else:
+        ends = [(lk.a, lk.b, float(lk.score)) for lk in pairs]
+    if not ends:
         return ()
-
-    def content(ref: StatementRef) -> tuple[str, str, int]:
-        return (text_of.get(ref, ""), ref.doc_id, ref.index)
-
-    ordered = sorted(score.items(), key=lambda kv: (-kv[1], sorted(map(content, kv[0]))))
-    group_of: dict[StatementRef, int] = {}
-    groups: dict[int, list[StatementRef]] = {}
-    next_id = 0
-    for pair, _ in ordered:
-        x, y = sorted(pair, key=content)
-        gx = group_of.get(x)
-        gy = group_of.get(y)
-        if gx is not None and gx == gy:
+    floor = min(sc for _, _, sc in ends) if floor is None else floor
+    nodes = sorted({r for a, b, _ in ends for r in (a, b)}, key=lambda r: (text_of.get(r, ""), r.doc_id, r.index))
+    rank = {r: k for k, r in enumerate(nodes)}  # content order: ties and ids never depend on input order
+    size = len(nodes)
+    score: dict[int, float] = {}
+    for a, b, sc in ends:
+        x, y = sorted((rank[a], rank[b]))
+        if x != y and sc >= floor:
+            score[x * size + y] = max(score.get(x * size + y, 0.0), sc)
+    group_of: dict[int, int] = {}
+    groups: dict[int, list[int]] = {}
+    outlets: dict[int, set[str]] = {}
+    for key in sorted((k for k, v in score.items() if v >= threshold), key=lambda k: (-score[k], k)):
+        x, y = divmod(key, size)
+        gx, gy = group_of.get(x, -1 - x), group_of.get(y, -1 - y)  # a lone node is its own group
+        if gx == gy:
             continue
-        left = groups[gx] if gx is not None else [x]
-        right = groups[gy] if gy is not None else [y]
-        if {r.doc_id for r in left} & {r.doc_id for r in right}:
+        left, right = groups.get(gx, [x]), groups.get(gy, [y])
+        docs_left = outlets.get(gx, {nodes[x].doc_id})
+        docs_right = outlets.get(gy, {nodes[y].doc_id})
+        if docs_left & docs_right:
             continue
-        if not all(frozenset((p, q)) in score for p in left for q in right):
+        cross = [score.get(min(p, q) * size + max(p, q)) for p in left for q in right]
+        if any(c is None for c in cross) or sum(cross) / len(cross) < threshold:  # type: ignore[arg-type]
             continue
-        merged = left + right
-        if gx is None and gy is None:
-            gid = next_id
-            next_id += 1
-        else:
-            gid = gx if gx is not None else gy  # type: ignore[assignment]
-            if gx is not None and gy is not None:
-                groups.pop(gy)
-        groups[gid] = merged
-        for r in merged:
-            group_of[r] = gid
+        gid = max(gx, gy) if min(gx, gy) < 0 <= max(gx, gy) else (gx if gx >= 0 else size + x)
+        for g in (gx, gy):
+            groups.pop(g, None)
+            outlets.pop(g, None)
+        groups[gid] = left + right
+        outlets[gid] = docs_left | docs_right
+        for k in groups[gid]:
+            group_of[k] = gid
     events = []
     for members in groups.values():
-        refs = sorted(members)
-        inside = [score[frozenset((p, q))] for i, p in enumerate(refs) for q in refs[i + 1:]]
-        cohesion = sum(inside) / len(inside) if inside else 0.0
-        first_text = min(text_of.get(r, "") for r in refs)
-        events.append((refs, sorted({r.doc_id for r in refs}), cohesion, first_text))
+        ids = sorted(members)
+        inside = [score[p * size + q] for i, p in enumerate(ids) for q in ids[i + 1:]]
+        refs = sorted(nodes[k] for k in ids)
+        events.append((refs, sorted({r.doc_id for r in refs}), sum(inside) / len(inside),
+                       text_of.get(nodes[ids[0]], "")))
     events.sort(key=lambda e: (-len(e[1]), -len(e[0]), e[3], e[0]))
     return tuple(Event(event_id=f"E{k}", members=tuple(m), doc_ids=tuple(d), cohesion=round(c, 6))
                  for k, (m, d, c, _) in enumerate(events, start=1))

@@ -95,8 +95,9 @@ def compare_story(story: Story, settings: Settings | None = None, *,
     if settings.granularity == "claim":
         claim_weights = default_claim_weights(embedder.name)  # fitted on claim gold for this backend
         threshold = claim_weights.threshold if settings.threshold is None else settings.threshold
-        links = align_claims(statements, vectors, weights=claim_weights, threshold=threshold).links
-        events = claim_events(statements, links)
+        alignment = align_claims(statements, vectors, weights=claim_weights, threshold=threshold)
+        links = alignment.links
+        events = claim_events(statements, alignment.pairs, threshold=alignment.threshold, floor=alignment.floor)
         scorer, calibration = claim_weights.version, f"{claim_weights.backend} ({claim_weights.version})"
     else:
         weights = default_weights(embedder.name)  # the event-level scorer fitted on ECB+ for this backend
