@@ -7,6 +7,7 @@ from pathlib import Path
 
 from compare.corpus import DEFAULT_MAX_ARTICLE_BYTES
 from compare.errors import ConfigError
+from compare.report import DEFAULT_MIN_CONFIDENCE, check_min_confidence
 
 FORMATS = ("html", "pdf", "json")
 
@@ -19,8 +20,11 @@ class Settings:
     cache_path: Path | None = field(default=None)  # embedding cache; None = no cache
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     page_size: str = "A4 landscape"
+    # differences below this are folded in the HTML and left out of the PDF (compare.report)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     def __post_init__(self) -> None:
+        check_min_confidence(self.min_confidence, "min_confidence")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"threshold {self.threshold}: must be between 0 and 1.")
         bad = [f for f in self.formats if f not in FORMATS]
