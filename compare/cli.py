@@ -158,6 +158,21 @@ def granularity_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def _min_confidence(ctx: click.Context, param: click.Parameter, value: str | None) -> float:
+    from compare.config import DEFAULT_MIN_CONFIDENCE, check_min_confidence
+
+    return DEFAULT_MIN_CONFIDENCE if value is None else check_min_confidence(value, "--min-confidence")
+
+
+def min_confidence_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--min-confidence", callback=_min_confidence, default=None, metavar="X",
+        help="Confidence (0-1) a difference needs to be shown at once in the HTML (the rest wait behind "
+             "'show N less certain') and to be printed in the PDF (which says how many it left out). "
+             "The JSON lists every difference. Default: 0.5.",
+    )(f)
+
+
 def quiet_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors and output paths.")(f)
 
@@ -194,6 +209,7 @@ def stage_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
 @model_option
 @threshold_option
 @granularity_option
+@min_confidence_option
 @click.option("--story", "story_id", default=None, metavar="ID",
               help="With a JSON Lines file: the id of the story to compare (default: the first).")
 @click.option("--max-article-mb", type=click.FloatRange(min=0.001), default=20.0, show_default=True,
@@ -206,8 +222,8 @@ def stage_progress(quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
               help="Cache embeddings on disk (STORYDIFF_CACHE, default ~/.cache/storydiff).")
 @quiet_option
 def compare_command(input_path: Path, outdir: Path, formats: str, model: str, threshold: float | None,
-                    granularity: str, story_id: str | None, max_article_mb: float, max_documents: int, page_size: str,
-                    cache: bool, quiet: bool) -> None:
+                    granularity: str, min_confidence: float, story_id: str | None, max_article_mb: float,
+                    max_documents: int, page_size: str, cache: bool, quiet: bool) -> None:
     """Compare the articles of one story and write reports.
 
     INPUT is a story folder (with story.toml), a story JSON file, or a JSON Lines file of stories.
@@ -227,6 +243,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
         model=model, threshold=threshold, formats=parse_formats(formats), granularity=granularity,
         cache_path=default_cache_path() if cache else None,
         max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=_check_page_size(page_size),
+        min_confidence=min_confidence,
     )
     story = load_story(input_path, max_article_bytes=settings.max_article_bytes, story_id=story_id,
                        max_documents=max_documents)
@@ -255,7 +272,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
             comparison = compare_story(story, settings, on_progress=on_progress)
             progress("render", 0, 1)
             files = render_all(comparison, settings.formats, page_size=settings.page_size,
-                               pdf_worker=pdf_worker)
+                               pdf_worker=pdf_worker, min_confidence=settings.min_confidence)
             progress("render", 1, 1)
     missing = [p for p in (outdir, *outdir.parents) if not p.exists()]
     try:

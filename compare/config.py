@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from compare.corpus import DEFAULT_MAX_ARTICLE_BYTES
 from compare.errors import ConfigError
@@ -13,6 +15,22 @@ FORMATS = ("html", "pdf", "json")
 # cliques of such statements, at most one per outlet; differences are only computed there. "event": the
 # older, broader ECB+ sense (every sentence about the same happening), kept as a coarser view.
 GRANULARITIES = ("claim", "event")
+
+# A difference whose confidence is below this is "less certain": the review view lists it behind a
+# "show N less certain" control and the PDF leaves it out (saying how many). `--min-confidence` sets it
+# per run; the JSON keeps every difference whatever the threshold.
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+def check_min_confidence(value: Any, where: str = "--min-confidence") -> float:
+    """The threshold as a float in [0, 1], or ConfigError (exit 2) naming `where`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or not 0.0 <= number <= 1.0:
+        raise ConfigError(f"{where} {value!r}: must be a number from 0 to 1 (default {DEFAULT_MIN_CONFIDENCE}).")
+    return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,10 +42,13 @@ class Settings:
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     page_size: str = "A4 landscape"
     granularity: str = "claim"
+    # differences below this are folded in the HTML and left out of the PDF (compare.report)
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     def __post_init__(self) -> None:
         if self.granularity not in GRANULARITIES:
             raise ConfigError(f"granularity {self.granularity!r}: unknown. Choose from {', '.join(GRANULARITIES)}.")
+        check_min_confidence(self.min_confidence, "min_confidence")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ConfigError(f"threshold {self.threshold}: must be between 0 and 1.")
         bad = [f for f in self.formats if f not in FORMATS]

@@ -15,7 +15,7 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from compare.config import DEFAULT_MIN_CONFIDENCE, check_min_confidence  # noqa: F401 (re-exported)
 from compare.errors import OutputError, RenderError
 from compare.model import (
     DIFFERENCE_DESCRIPTIONS,
@@ -38,7 +39,7 @@ from compare.model import (
 if TYPE_CHECKING:
     from compare.pdf_worker import PdfWorker
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence
 
 
 # ------------------------------------------------------------------------------------------- JSON
@@ -52,8 +53,11 @@ def cue_json(cue: Any) -> dict[str, Any]:
     return out
 
 
-def to_json(comparison: Comparison) -> dict[str, Any]:
-    """The machine-readable report (see `compare/schema/report.schema.json`)."""
+def to_json(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> dict[str, Any]:
+    """The machine-readable report (see `compare/schema/report.schema.json`).
+
+    Every difference is kept with its confidence; `min_confidence` is recorded in `settings` as the
+    threshold the HTML and PDF of the same run used."""
     meta = {k: v for k, v in comparison.meta.items() if not k.startswith("_")}
     by_doc: dict[str, list[Statement]] = defaultdict(list)
     for s in comparison.statements:
@@ -65,9 +69,10 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
         "created": meta.get("created"),
         "story": {"id": comparison.story_id, "title": comparison.title,
                   "description": comparison.description},
-        "settings": {k: meta.get(k)
-                     for k in ("model", "model_spec", "threshold", "scorer", "calibration", "languages",
-                               "granularity")},
+        "settings": {**{k: meta.get(k)
+                        for k in ("model", "model_spec", "threshold", "scorer", "calibration", "languages",
+                                  "granularity")},
+                     "min_confidence": min_confidence},
         "documents": [
             {
                 "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url,
@@ -232,8 +237,16 @@ def statement_id(doc_id: str, index: int) -> str:
     return f"s-{doc_id}-{index}"
 
 
-def view_model(comparison: Comparison) -> dict[str, Any]:
-    """Everything the templates show, precomputed: the templates only lay it out."""
+def confidence_label(value: float) -> str:
+    """How a confidence is shown: two decimals, the scale of `--min-confidence` and the threshold control."""
+    return f"{value:.2f}"
+
+
+def view_model(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> dict[str, Any]:
+    """Everything the templates show, precomputed: the templates only lay it out.
+
+    Each event's differences come most confident first, split at `min_confidence` into `certain` (shown)
+    and `uncertain` (behind the review view's "show N less certain" control)."""
     highlights: dict[StatementRef, list[Highlight]] = defaultdict(list)
     for h in comparison.highlights:
         highlights[StatementRef(h.doc_id, h.index)].append(h)
@@ -247,9 +260,11 @@ def view_model(comparison: Comparison) -> dict[str, Any]:
     diffs_by_event: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     diffs_by_statement: dict[StatementRef, list[str]] = defaultdict(list)
     for d in comparison.differences:
-        diffs_by_event[d.event_id].append(_difference_view(comparison, d, outlets))
+        diffs_by_event[d.event_id].append(_difference_view(comparison, d, outlets, min_confidence))
         for ref in dict.fromkeys(StatementRef(e.doc_id, e.index) for e in d.evidence):
             diffs_by_statement[ref].append(d.difference_id)
+    for views in diffs_by_event.values():
+        views.sort(key=lambda v: -v["confidence"])  # stable: equal confidences keep the differ's order
 
     def statement_view(ref: StatementRef) -> dict[str, Any]:
         s = comparison.statement(ref)
@@ -267,20 +282,30 @@ def view_model(comparison: Comparison) -> dict[str, Any]:
         for m in event.members:
             members_by_doc[m.doc_id].append(m)
         event_diffs = diffs_by_event.get(event.event_id, [])
-        conflict_docs = {doc for d in event_diffs if d["type"] != DifferenceType.OMISSION.value
-                         for doc in d["doc_ids"]}
+        # How sure a "conflicting" is: the most confident conflicting difference this outlet is part of.
+        conflict_confidence: dict[str, float] = {}
+        for d in event_diffs:
+            if d["type"] != DifferenceType.OMISSION.value:
+                for doc in d["doc_ids"]:
+                    conflict_confidence[doc] = max(conflict_confidence.get(doc, 0.0), d["confidence"])
         for doc_id in doc_order:
+            confidence = conflict_confidence.get(doc_id) if doc_id in members_by_doc else None
             cells.append({
                 "doc_id": doc_id, "outlet": outlets[doc_id], "lang": doc_lang[doc_id],
                 "statements": [statement_view(r) for r in members_by_doc.get(doc_id, [])],
                 "status": ("absent" if doc_id not in members_by_doc
-                           else "conflicting" if doc_id in conflict_docs else "reported"),
+                           else "conflicting" if confidence is not None else "reported"),
+                "confidence": confidence,
+                "confidence_label": confidence_label(confidence) if confidence is not None else "",
+                "certain": confidence is not None and confidence >= min_confidence,
             })
         first = comparison.statement(event.members[0])
         events.append({
             "id": event.event_id, "anchor": f"event-{event.event_id}", "title": _headline(first.text),
             "title_lang": first.language or doc_lang[first.doc_id],
             "cells": cells, "differences": event_diffs, "doc_ids": list(event.doc_ids),
+            "certain": [d for d in event_diffs if d["certain"]],
+            "uncertain": [d for d in event_diffs if not d["certain"]],
             "types": sorted({d["type"] for d in event_diffs}), "cohesion": event.cohesion,
             "long": _estimated_lines(cells, event_diffs) > PAGE_LINES,
         })
@@ -319,7 +344,9 @@ def view_model(comparison: Comparison) -> dict[str, Any]:
         "differences": comparison.differences, "meta": meta, "outlets": outlets,
         "columns": doc_order[:DEFAULT_COLUMNS] if len(doc_order) > DEFAULT_COLUMNS else doc_order,
         "picker": len(doc_order) > DEFAULT_COLUMNS,
+        "min_confidence": min_confidence, "min_confidence_label": confidence_label(min_confidence),
         "counts": {"events": len(comparison.events), "differences": len(comparison.differences),
+                   "certain": sum(1 for d in comparison.differences if d.confidence >= min_confidence),
                    "unique": len(comparison.unique), "statements": len(comparison.statements),
                    "events_with_differences": sum(1 for e in events if e["differences"])},
     }
@@ -332,7 +359,8 @@ def _estimated_lines(cells: list[dict[str, Any]], diffs: list[dict[str, Any]]) -
     return 5 + tallest + sum(1 + len(d["explanation"]) // 170 for d in diffs)
 
 
-def _difference_view(comparison: Comparison, d: Difference, outlets: dict[str, str]) -> dict[str, Any]:
+def _difference_view(comparison: Comparison, d: Difference, outlets: dict[str, str],
+                     min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> dict[str, Any]:
     """A difference with the evidence and the cues it rests on, resolved to statements and outlets."""
     evidence = []
     for ev in d.evidence:
@@ -348,6 +376,7 @@ def _difference_view(comparison: Comparison, d: Difference, outlets: dict[str, s
     return {"id": d.difference_id, "anchor": f"diff-{d.difference_id}", "type": d.type.value,
             "marker": TYPE_MARKERS[d.type], "explanation": d.explanation, "doc_ids": list(d.doc_ids),
             "missing": [outlets.get(m, m) for m in d.missing], "confidence": d.confidence,
+            "confidence_label": confidence_label(d.confidence), "certain": d.confidence >= min_confidence,
             "evidence": evidence if d.type != DifferenceType.OMISSION else [],
             "evidence_outlets": list(dict.fromkeys(e["outlet"] for e in evidence)),
             "cue_count": sum(len(e["cues"]) for e in evidence)}
@@ -460,16 +489,37 @@ def _asset(name: str) -> str:
     return (templates_dir() / name).read_text("utf-8")
 
 
+def confident_only(comparison: Comparison, min_confidence: float) -> tuple[Comparison, dict[str | None, int]]:
+    """The comparison less its differences below `min_confidence` (and their typed highlights), and how
+    many were left out per event (`None`: statements only one outlet carries). The PDF is drawn from it."""
+    kept = tuple(d for d in comparison.differences if d.confidence >= min_confidence)
+    if len(kept) == len(comparison.differences):
+        return comparison, {}
+    dropped = {d.difference_id for d in comparison.differences} - {d.difference_id for d in kept}
+    left_out = Counter(d.event_id for d in comparison.differences if d.difference_id in dropped)
+    highlights = tuple(h for h in comparison.highlights if h.difference_id not in dropped)
+    return replace(comparison, differences=kept, highlights=highlights), dict(left_out)
+
+
 def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str = "A4 landscape",
-                max_full_events: int | None = None) -> str:
+                max_full_events: int | None = None, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> str:
     """The review view, or with `for_pdf` the print layout (no script, no controls).
 
     `max_full_events` (PDF only) keeps side-by-side tables for that many events and lists the rest in a
     summary: WeasyPrint holds every laid-out page in memory (~3.5 MB per 8-outlet event).
+    `min_confidence`: the review view shows the differences at or above it and puts the rest behind a
+    "show N less certain" control (the reader can move the threshold); the PDF leaves the rest out and
+    says how many.
     """
     env = _environment(str(templates_dir()))
     template = env.get_template("report.html.j2")
-    view = view_model(comparison)
+    left_out: dict[str | None, int] = {}
+    if for_pdf:
+        comparison, left_out = confident_only(comparison, min_confidence)
+    view = view_model(comparison, min_confidence=min_confidence)
+    view["left_out"] = sum(left_out.values())
+    for event in view["events"]:
+        event["left_out"] = left_out.get(event["id"], 0)
     view["summary_events"] = []
     view["all_events"] = view["events"]
     if for_pdf and max_full_events is not None and len(view["events"]) > max_full_events:
@@ -597,8 +647,11 @@ def _split_long_tail(events: list[dict[str, Any]], keep: int) -> tuple[list[dict
 
 
 def render_pdf(comparison: Comparison, *, page_size: str = "A4 landscape",
-               max_full_events: int | None = PDF_FULL_EVENTS) -> bytes:
-    html = render_html(comparison, for_pdf=True, page_size=page_size, max_full_events=max_full_events)
+               max_full_events: int | None = PDF_FULL_EVENTS,
+               min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> bytes:
+    """The PDF: only the differences at or above `min_confidence`, with a note of how many it left out."""
+    html = render_html(comparison, for_pdf=True, page_size=page_size, max_full_events=max_full_events,
+                       min_confidence=min_confidence)
     return html_to_pdf(html, title=comparison.title, report_markup=True)
 
 
@@ -668,24 +721,28 @@ def html_to_pdf(html: str, *, title: str = "", report_markup: bool = False) -> b
 # ------------------------------------------------------------------------------------------ output
 
 def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str = "A4 landscape",
-               json_extra: dict[str, Any] | None = None, pdf_worker: PdfWorker | None = None) -> dict[str, bytes]:
+               json_extra: dict[str, Any] | None = None, pdf_worker: PdfWorker | None = None,
+               min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> dict[str, bytes]:
     """Render every requested format in memory: nothing is written unless all succeed.
 
+    `min_confidence` is the threshold of the HTML's confidence control and the PDF's cut (see
+    `render_html`); the JSON keeps every difference and records it.
     `json_extra` adds top-level keys to the JSON report (a scheduled run's `versions`), so the document
     is encoded once. With a `pdf_worker` (see `compare.pdf_worker`) the PDF is laid out in that process
     while this one renders the JSON and HTML; the bytes are the same."""
     rendered: dict[str, bytes] = {}
     print_html = None
     if "pdf" in formats:
-        print_html = render_html(comparison, for_pdf=True, page_size=page_size, max_full_events=PDF_FULL_EVENTS)
+        print_html = render_html(comparison, for_pdf=True, page_size=page_size, max_full_events=PDF_FULL_EVENTS,
+                                 min_confidence=min_confidence)
         if pdf_worker is not None:
             pdf_worker.send(print_html)
     if "json" in formats:
-        document = {**to_json(comparison), **(json_extra or {})}
+        document = {**to_json(comparison, min_confidence=min_confidence), **(json_extra or {})}
         validate_json(document)
         rendered["report.json"] = (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode()
     if "html" in formats:
-        rendered["report.html"] = render_html(comparison).encode("utf-8")
+        rendered["report.html"] = render_html(comparison, min_confidence=min_confidence).encode("utf-8")
     if print_html is not None:
         pdf = None
         if pdf_worker is not None:

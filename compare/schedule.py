@@ -40,7 +40,7 @@ import click
 import numpy as np
 
 from compare import __version__
-from compare.config import FORMATS, Settings
+from compare.config import DEFAULT_MIN_CONFIDENCE, FORMATS, Settings
 from compare.corpus import Story
 from compare.errors import CompareError, ConfigError
 from compare.fetch import FetchSettings, Source
@@ -53,7 +53,7 @@ EXIT_LOCKED = 3
 EXIT_SOURCES_FAILED = 4
 EXIT_INTERRUPTED = 130
 
-REPORT_LAYOUT = "scheduled-1"  # bump when what a scheduled report contains changes: forces a recompute
+REPORT_LAYOUT = "scheduled-2"  # bump when what a scheduled report contains changes: forces a recompute
 GROUP_MODEL = "use"  # grouping thresholds were tuned with this model (benchmarks/grouping.py)
 
 # Fault injection for the kill-and-resume tests: the run SIGKILLs itself at the named checkpoint.
@@ -91,6 +91,8 @@ OPTIONS: dict[str, Option] = {
     "max_items": Option(50, int, "feed entries looked at per run", 1),
     "user_agent": Option(None, str, "User-Agent header (default names storydiff and its version)"),
     "page_size": Option("A4 landscape", str, "PDF page size (CSS @page size)"),
+    "min_confidence": Option(DEFAULT_MIN_CONFIDENCE, (int, float), "confidence (0-1) a difference needs to be shown "
+                             "at once in the HTML and printed in the PDF (as --min-confidence)", 0, 1),
     "base_url": Option(None, str, "public URL of the output folder, for absolute links in feed.xml"),
     "feed_entries": Option(50, int, "entries kept in feed.xml", 1),
     "title": Option("storydiff reports", str, "heading of index.html and title of feed.xml"),
@@ -107,6 +109,7 @@ class JobOptions:
     threshold: float | None
     group_threshold: float
     page_size: str
+    min_confidence: float
     base_url: str | None
     feed_entries: int
     title: str
@@ -213,7 +216,8 @@ def _load_options(table: dict[str, Any], path: Path) -> JobOptions:
         group_model=values["group_model"],
         threshold=None if values["threshold"] is None else float(values["threshold"]),
         group_threshold=float(values["group_threshold"]), page_size=values["page_size"],
-        base_url=values["base_url"], feed_entries=values["feed_entries"], title=values["title"],
+        min_confidence=float(values["min_confidence"]), base_url=values["base_url"],
+        feed_entries=values["feed_entries"], title=values["title"],
         fetch=fetch,
     )
 
@@ -345,7 +349,7 @@ def compare_one(job: StoryJob, settings: Settings) -> StoryResult:
     comparison.meta["versions"] = versions
     comparison.meta["source"] = f"scheduled run: {len(job.story.documents)} articles"
     files = render_all(comparison, settings.formats, page_size=settings.page_size,
-                       json_extra={"versions": versions})
+                       json_extra={"versions": versions}, min_confidence=settings.min_confidence)
     by_type = Counter(d.type.value for d in comparison.differences)
     counts = {"differences": len(comparison.differences), "by_type": dict(sorted(by_type.items())),
               "events": len(comparison.events), "documents": len(comparison.documents),
@@ -620,7 +624,7 @@ def _input_hash(job: Job, members: Sequence[Any], versions: dict[int, list[Any]]
     payload = {
         "layout": REPORT_LAYOUT, "version": __version__, "model": job.options.model,
         "threshold": job.options.threshold, "formats": list(job.options.formats),
-        "page_size": job.options.page_size,
+        "page_size": job.options.page_size, "min_confidence": job.options.min_confidence,
         "members": [[m["url"], m["outlet"], m["language"], [v["content_hash"] for v in versions[m["id"]]]]
                     for m in members],
     }
@@ -660,7 +664,7 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
         jobs.append(_prepare(job, store, story, members, versions, input_hash, map_fn))
     settings = Settings(model=job.options.model, threshold=job.options.threshold, formats=job.options.formats,
                         cache_path=None, max_article_bytes=job.options.fetch.max_bytes,
-                        page_size=job.options.page_size)
+                        page_size=job.options.page_size, min_confidence=job.options.min_confidence)
     stopped = False
     if jobs:
         say(f"comparing {len(jobs)} stor{'y' if len(jobs) == 1 else 'ies'}")

@@ -1,6 +1,8 @@
 /* storydiff review view: filters, outlet columns, tooltips, keyboard navigation, context view.
    Progressive enhancement: without JavaScript everything is visible and the filters are absent.
-   The page makes no network request; all state lives in the URL (?types=&outlet=&only=&q=&cols=). */
+   The page makes no network request; all state lives in the URL (?types=&outlet=&only=&q=&min=&cols=).
+   Confidence: each event lists its differences most confident first; those below the threshold (the
+   range input, ?min=) wait in a <details> ("show N less certain"), which also works without script. */
 (function () {
   "use strict";
   var $ = function (sel, root) { return (root || document).querySelector(sel); };
@@ -14,6 +16,11 @@
   var colBoxes = $$('input[name="col"]', form);
   var select = $('select[name="outlet"]', form), only = $('input[name="only"]', form), search = $('input[name="q"]', form);
   var status = $("#filter-status"), noMatch = $("#no-match");
+  var minInput = $('input[name="min"]', form), minOut = $("#min-conf-value");
+  var lessButton = $('[data-action="less-certain"]', form);
+  var defaultMin = typeof data.min_confidence === "number" ? data.min_confidence : 0.5;
+  function clamp01(x) { return isFinite(x) ? Math.min(1, Math.max(0, x)) : defaultMin; }
+  function confidenceOf(li) { var c = parseFloat(li.dataset.confidence); return isFinite(c) ? c : 1; }
   // Document ids come from file names and manifests and may hold spaces: the attribute is a JSON list.
   function outletsOf(ev) {
     try { var list = JSON.parse(ev.dataset.outlets || "[]"); return Array.isArray(list) ? list : []; }
@@ -25,7 +32,10 @@
       types: (ev.dataset.types || "").split(" ").filter(Boolean),
       outlets: outletsOf(ev),
       text: ev.textContent.toLowerCase(),
-      diffs: $$("li.diff", ev)
+      diffs: $$("li.diff", ev),
+      certainList: $('ul[data-list="certain"]', ev),
+      lessList: $('ul[data-list="uncertain"]', ev),
+      less: $("details.less-certain", ev)
     };
   });
   form.hidden = false;
@@ -39,6 +49,7 @@
     if (select.value !== (p.get("outlet") || "")) select.value = "";
     only.checked = p.get("only") === "1";
     search.value = p.get("q") || "";
+    minInput.value = String(p.has("min") ? clamp01(parseFloat(p.get("min"))) : defaultMin);
     if (colBoxes.length) {
       var cols = p.has("cols") ? p.get("cols").split(",") : (data.columns || []);
       colBoxes.forEach(function (b) { b.checked = cols.indexOf(b.value) >= 0; });
@@ -50,6 +61,7 @@
     if (s.outlet) p.set("outlet", s.outlet);
     if (s.only) p.set("only", "1");
     if (s.q) p.set("q", s.q);
+    if (Math.abs(s.min - defaultMin) > 1e-9) p.set("min", s.min.toFixed(2));
     if (colBoxes.length) {
       var def = (data.columns || []).join(",");
       if (s.cols.join(",") !== def) p.set("cols", s.cols.join(","));
@@ -61,6 +73,7 @@
     return {
       types: $$('input[name="type"]:checked', form).map(function (i) { return i.value; }),
       outlet: select.value, only: only.checked, q: search.value.trim().toLowerCase(),
+      min: clamp01(parseFloat(minInput.value)),
       cols: colBoxes.filter(function (b) { return b.checked; }).map(function (b) { return b.value; })
     };
   }
@@ -87,10 +100,8 @@
       });
     });
     $$("#unique li.diff").forEach(function (li) { li.classList.toggle("is-hidden", s.types.indexOf(li.dataset.type) < 0); });
-    $$("mark.hl[data-diff]").forEach(function (m) {
-      var li = document.getElementById("diff-" + m.dataset.diff);
-      m.classList.toggle("dimmed", !!li && li.classList.contains("is-hidden"));
-    });
+    var less = applyConfidence(s.min);
+    dimHighlights();
     // Counts next to each filter: what you would get by changing only that filter.
     var typeCounts = {}, outletCounts = {}, onlyCount = 0;
     eventInfo.forEach(function (info) {
@@ -104,11 +115,69 @@
       var n = o.value ? (outletCounts[o.value] || 0) : eventInfo.filter(function (i) { return passes(i, s, "outlet"); }).length;
       o.textContent = o.dataset.label + " (" + n + ")";
     });
-    status.textContent = shown + " of " + eventInfo.length + " events shown · " + diffsShown + " difference" + (diffsShown === 1 ? "" : "s");
+    diffsShown -= less;
+    status.textContent = shown + " of " + eventInfo.length + " events shown · " + diffsShown + " difference" + (diffsShown === 1 ? "" : "s") +
+      " with confidence " + s.min.toFixed(2) + " or more" + (less ? " · " + less + " less certain" : "");
     if (noMatch) noMatch.hidden = shown > 0 || !eventInfo.length;
     applyColumns(s.cols);
     writeState(s);
   }
+  // ---- Confidence: split each event's list at the threshold --------------------------------------
+  function applyConfidence(min) {
+    minOut.textContent = min.toFixed(2);
+    minInput.setAttribute("aria-valuetext", min.toFixed(2));
+    var lessShown = 0;
+    eventInfo.forEach(function (info) {
+      if (!info.certainList || !info.lessList) return;
+      var n = 0;
+      info.diffs.forEach(function (li) {  // in confidence order: appending keeps each list sorted
+        var target = confidenceOf(li) >= min ? info.certainList : info.lessList;
+        target.appendChild(li);
+        if (target === info.lessList && !li.classList.contains("is-hidden")) n++;
+      });
+      info.certainList.hidden = !info.certainList.children.length;
+      info.less.hidden = n === 0;
+      $(".n-less", info.less).textContent = n;
+      $(".n-word", info.less).textContent = n === 1 ? "difference" : "differences";
+      $(".thr", info.less).textContent = min.toFixed(2);
+      if (!info.el.classList.contains("is-hidden")) lessShown += n;
+    });
+    $$("td.cov[data-confidence]").forEach(function (td) {
+      td.classList.toggle("cov--uncertain", confidenceOf(td) < min);
+    });
+    $$("#unique li.diff[data-confidence]").forEach(function (li) {
+      li.classList.toggle("diff--uncertain", confidenceOf(li) < min);
+    });
+    $("[data-count-less]", form).textContent = lessShown;
+    lessButton.hidden = lessShown === 0;
+    syncLessButton();
+    return lessShown;
+  }
+  function lessPanels() {
+    return eventInfo.map(function (i) { return i.less; }).filter(function (d) { return d && !d.hidden; });
+  }
+  function syncLessButton() {
+    var panels = lessPanels();
+    var allOpen = panels.length > 0 && panels.every(function (d) { return d.open; });
+    lessButton.setAttribute("aria-pressed", allOpen ? "true" : "false");
+    lessButton.firstChild.textContent = allOpen ? "Hide all " : "Show all ";
+  }
+  // A difference counts as shown when no filter hides it and it is not folded away below the threshold.
+  function diffShown(li) {
+    if (li.classList.contains("is-hidden") || li.closest(".is-hidden")) return false;
+    var fold = li.closest("details.less-certain");
+    return !fold || fold.open;
+  }
+  function dimHighlights() {
+    $$("mark.hl[data-diff]").forEach(function (m) {
+      var li = document.getElementById("diff-" + m.dataset.diff);
+      m.classList.toggle("dimmed", !!li && !diffShown(li) && !li.closest("#unique"));
+    });
+  }
+  document.addEventListener("toggle", function (e) {  // toggle does not bubble: listen while capturing
+    if (e.target.matches && e.target.matches("details.less-certain")) { dimHighlights(); syncLessButton(); }
+  }, true);
+
   function applyColumns(cols) {
     if (!colBoxes.length) return;
     $$("article.event").forEach(function (ev) {
@@ -139,8 +208,15 @@
     var reset = e.target.closest && e.target.closest('[data-action="reset"]');
     if (reset) {
       $$('input[name="type"]', form).forEach(function (i) { i.checked = true; });
-      select.value = ""; only.checked = false; search.value = "";
+      select.value = ""; only.checked = false; search.value = ""; minInput.value = String(defaultMin);
       apply();
+    }
+    var lessAll = e.target.closest && e.target.closest('[data-action="less-certain"]');
+    if (lessAll) {
+      var open = lessAll.getAttribute("aria-pressed") !== "true";
+      lessPanels().forEach(function (d) { d.open = open; });
+      syncLessButton();
+      dimHighlights();
     }
   });
 
@@ -213,7 +289,7 @@
   // ---- Keyboard: j/n next difference, k/p previous ---------------------------------------------
   var current = null;
   function visibleDiffs() {
-    return $$("li.diff").filter(function (li) { return !li.closest(".is-hidden") && !li.classList.contains("is-hidden"); });
+    return $$("li.diff").filter(diffShown);
   }
   function go(step) {
     var diffs = visibleDiffs();
@@ -286,6 +362,8 @@
   if (location.hash) {
     var target = document.getElementById(location.hash.slice(1));
     if (target && target.closest(".is-hidden")) { $('[data-action="reset"]').click(); }
+    var fold = target && target.closest("details.less-certain");
+    if (fold) fold.open = true;
     if (target) target.scrollIntoView();
   }
 })();
