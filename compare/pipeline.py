@@ -16,12 +16,13 @@ import numpy as np
 from compare import __version__
 from compare.align import build_events, default_weights, link_statements, unique_statements
 from compare.claims import align_claims, claim_events, default_claim_weights
+from compare.confidence import default_confidence_model, with_confidence
 from compare.config import Settings
 from compare.corpus import Story
 from compare.cues import detect_cues, reference_date
 from compare.differ import find_differences, find_highlights
 from compare.embed import Embedder, EmbeddingCache, get_embedder
-from compare.model import Comparison, Cue, Document, Statement
+from compare.model import Comparison, Cue, Document, Statement, StatementRef
 from compare.segment import detect_language, segment
 
 # on_progress(stage, done, total): lets the CLI draw progress without the pipeline printing.
@@ -98,12 +99,14 @@ def compare_story(story: Story, settings: Settings | None = None, *,
         alignment = align_claims(statements, vectors, weights=claim_weights, threshold=threshold)
         links = alignment.links
         events = claim_events(statements, alignment.pairs, threshold=alignment.threshold, floor=alignment.floor)
+        scored_pairs = alignment.pairs
         scorer, calibration = claim_weights.version, f"{claim_weights.backend} ({claim_weights.version})"
     else:
         weights = default_weights(embedder.name)  # the event-level scorer fitted on ECB+ for this backend
         threshold = weights.threshold if settings.threshold is None else settings.threshold
         links = link_statements(statements, vectors, threshold=threshold, weights=weights)
         events = build_events(statements, links, merge_threshold=weights.merge_threshold)
+        scored_pairs = links
         scorer, calibration = weights.version, f"{weights.backend} ({weights.version})"
     unique = unique_statements(statements, events)
     timings["align"] = time.perf_counter() - clock
@@ -112,6 +115,13 @@ def compare_story(story: Story, settings: Settings | None = None, *,
     clock = time.perf_counter()
     notify("diff", 0, 1)
     differences = find_differences(story.documents, statements, events, unique)
+    # each difference's confidence: P(right), calibrated on the claim gold (compare/confidence.py)
+    doc_refs: dict[str, list[StatementRef]] = {}
+    for statement in statements:
+        doc_refs.setdefault(statement.doc_id, []).append(statement.ref)
+    pair_scores = {frozenset((lk.a, lk.b)): float(lk.score) for lk in scored_pairs}
+    differences = with_confidence(differences, events, pair_scores, doc_refs,
+                                  default_confidence_model(embedder.name))
     highlights = find_highlights(statements, events, differences)
     timings["diff"] = time.perf_counter() - clock
     notify("diff", 1, 1)
