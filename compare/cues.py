@@ -33,14 +33,17 @@ _WORDCH = rf"[\w{_APOS}]"
 # one repeated word took time quadratic in its length (issue 16). Every rule here is about the few words
 # next to a match; 200 characters is some 30 words.
 CONTEXT_CHARS = 200
+# The fixed grammar's look-backs ("No. ", "more than ", "between ", "in early ") span a word or three;
+# `$`-anchored search tries every start in its window, so these get a shorter one.
+_NEAR_CHARS = 48
 
 
-def _ends_before(pattern: re.Pattern[str], text: str, pos: int) -> re.Match[str] | None:
+def _ends_before(pattern: re.Pattern[str], text: str, pos: int, window: int = CONTEXT_CHARS) -> re.Match[str] | None:
     """`pattern` (anchored with `$`) matched against the text just before `pos`, as if it ended there.
 
-    Searches `text` itself between `pos - CONTEXT_CHARS` and `pos`: `$` matches at `pos`, lookbehinds
+    Searches `text` itself between `pos - window` and `pos`: `$` matches at `pos`, lookbehinds and `\\b`
     still see the characters before the window, and nothing is copied."""
-    return pattern.search(text, max(0, pos - CONTEXT_CHARS), pos)
+    return pattern.search(text, max(0, pos - window), pos)
 
 
 def _after(text: str, pos: int) -> str:
@@ -667,10 +670,10 @@ _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "w
               "news": "news", "lives": "life", "wives": "wife", "feet": "foot", "teeth": "tooth",
               "mice": "mouse", "geese": "goose", "outskirts": "outskirts", "headquarters": "headquarters",
               "premises": "premises", "media": "media"}
-_ID_WORDS = re.compile(r"(?:\bNo|\bNos|\bNr|#|\bRoute|\bArticle|\bBlock|\bFlight|\bSection|\bPlatform|\bGate|\bRoom|"
-                       r"\bChapter|\bResolution|\bHighway|\bBuilding|\bUnit|\bLine|\bBus|\bPage|\bItem|\bClause|"
-                       r"\bPier|\bBerth|\bTerminal|\bAct|\bPart|\baged|\bage|\bHouse|\bCode|\bSeason|\bEpisode|"
-                       r"\bPhase|\bStage|\bLevel|\bGrade|\bType|\bModel|\bversion|\bGroup|\bDistrict)\.?\s*$")
+_ID_WORDS = re.compile(r"(?:#|\b(?:No|Nos|Nr|Route|Article|Block|Flight|Section|Platform|Gate|Room|"
+                       r"Chapter|Resolution|Highway|Building|Unit|Line|Bus|Page|Item|Clause|"
+                       r"Pier|Berth|Terminal|Act|Part|aged|age|House|Code|Season|Episode|"
+                       r"Phase|Stage|Level|Grade|Type|Model|version|Group|District))\.?\s*$")
 
 
 @lru_cache(maxsize=65536)
@@ -737,12 +740,13 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
         after = _after(text, e)
         raw = m.group("num") or m.group("word") or ""
         if m.group("num"):
-            if _ends_before(_LETTER_BEFORE, text, s) or _NOT_A_COUNT_AFTER.match(after):
+            if _ends_before(_LETTER_BEFORE, text, s, _NEAR_CHARS) or _NOT_A_COUNT_AFTER.match(after):
                 continue  # F-16, Covid-19, 92nd, 3 p.m., 09:00, 2-1, SU1402
-            if _ends_before(_ID_WORDS, text, s):
+            if _ends_before(_ID_WORDS, text, s, _NEAR_CHARS):
                 continue  # No. 4, Route 7, Article 5, aged 61
-            if _ends_before(_CAP_WORD_BEFORE, text, s) and not _ends_before(_SENTENCE_FIRST_WORD_BEFORE, text, s) \
-                    and not _ends_before(_QUALIFIER_BEFORE, text, s):
+            if _ends_before(_CAP_WORD_BEFORE, text, s, _NEAR_CHARS) \
+                    and not _ends_before(_SENTENCE_FIRST_WORD_BEFORE, text, s, _NEAR_CHARS) \
+                    and not _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS):
                 continue  # Block 12, Brigade 92 (a capitalised word right before)
         value: float | None
         unit: str | None = None
@@ -762,7 +766,7 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             if value is None:
                 continue
             if m.group("word") and raw.lower() == "one" and (_OF.match(after)
-                                                             or _ends_before(_NO_BEFORE, text, s)):
+                                                             or _ends_before(_NO_BEFORE, text, s, _NEAR_CHARS)):
                 continue  # "one of the victims", "no one"
             if m.group("scale"):
                 scale = m.group("scale").strip().lower()
@@ -795,14 +799,14 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             if m.group("num") and _YEARISH.match(raw) and unit is None:
                 continue  # a year is a date, not a quantity
             if m.group("word") and unit is None and not _COUNT_VERB_AFTER.match(after) \
-                    and not _ends_before(_QUALIFIER_BEFORE, text, s):
+                    and not _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS):
                 continue  # "two sides", "one resident said": a number word needs a count or a verb
         start = s
-        qual = _ends_before(_QUALIFIER_BEFORE, text, s)
-        if qual and not _ends_before(_PHRASAL_UP_TO, text, s):
+        qual = _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS)
+        if qual and not _ends_before(_PHRASAL_UP_TO, text, s, _NEAR_CHARS):
             qualifier = _QUALIFIER_MAP[re.sub(r"\s+", " ", qual.group("qual").lower())]
             start = qual.start("qual")
-        between = _ends_before(_BETWEEN_BEFORE, text, s)
+        between = _ends_before(_BETWEEN_BEFORE, text, s, _NEAR_CHARS)
         range_end = _RANGE_END.match(_after(text, end))
         extra: dict[str, Any] = {}
         if between and range_end and between.group(1).lower() == "between":
@@ -942,7 +946,7 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             day = int(m.group("d1") or m.group("d2"))
             if month is None or not 1 <= day <= 31:
                 continue
-            if m.group("md") and _ends_before(_THE_BEFORE, text, start) and re.match(r"\s+[A-Z]", after):
+            if m.group("md") and _ends_before(_THE_BEFORE, text, start, _NEAR_CHARS) and re.match(r"\s+[A-Z]", after):
                 continue  # "The April 6 Youth Movement"
             if (m.group("m1") or "").lower() == "may" and not re.match(r"\s+\d", _after(text, m.start("m1") + 3)):
                 continue
@@ -974,12 +978,12 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 if not future:
                     future.append(bool(_FUTURE.search(text)))
                 value["iso"] = _weekday_date(reference, weekday, future[0], m.group("rel_wd")).isoformat()
-            on = _ends_before(_ON_BEFORE, text, start)
+            on = _ends_before(_ON_BEFORE, text, start, _NEAR_CHARS)
             if on and _blank_before(text, on.start()):
                 start = on.start()
         elif m.group("rel"):
             word = re.sub(r"\s+", " ", m.group("rel").lower())
-            if word == "today" and (_ends_before(_THE_LOWER_BEFORE, text, start) or (text[start].isupper()
+            if word == "today" and (_ends_before(_THE_LOWER_BEFORE, text, start, _NEAR_CHARS) or (text[start].isupper()
                                     and re.match(r"\s+[a-z]+\s+(?:programme|show)", after))):
                 continue
             value = {"relative": word}
@@ -1025,23 +1029,23 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 value["year"] = reference.year + 1
         elif m.group("mo"):
             month_word = m.group("m4")
-            if not (m.group("part") or _ends_before(_MONTH_CONTEXT, text, start)):
+            if not (m.group("part") or _ends_before(_MONTH_CONTEXT, text, start, _NEAR_CHARS)):
                 continue  # "May" the verb or a name, "March" the walk, "June Harper"
             if re.match(r"\s+[A-Z][a-z]", after) and not m.group("part"):
                 continue
             value = {"month": _month_number(month_word)}
             part = m.group("part")
             value["part"] = part.lower() if part else None
-            edge = _ends_before(_EDGE_BEFORE, text, start)
+            edge = _ends_before(_EDGE_BEFORE, text, start, _NEAR_CHARS)
             if edge and not part:
                 value["part"] = "late" if edge.group(1).lower() == "end" else "early"  # "at the end of February"
         elif m.group("yr"):
-            if not _ends_before(_YEAR_CONTEXT, text, start):
+            if not _ends_before(_YEAR_CONTEXT, text, start, _NEAR_CHARS):
                 continue
             if re.match(r"\s+(?:people|residents|members|workers|troops|soldiers|homes|votes)\b", after):
                 continue
             value = {"year": int(m.group("yr"))}
-            prep = _ends_before(_IN_BEFORE, text, start)
+            prep = _ends_before(_IN_BEFORE, text, start, _NEAR_CHARS)
             if prep and _blank_before(text, prep.start()):
                 start = prep.start()
         elif m.group("ord"):
@@ -1191,7 +1195,7 @@ def _attribution_at(text: str, rule: Rule, m: re.Match[str]) -> Cue | None:
             return None
         return _attribution(text, m.start(), after[0] + len(after[1]), after[1])
     verb = m.group(0).lower()
-    aux = _ends_before(_AUX, text, m.start())
+    aux = _ends_before(_AUX, text, m.start(), 2 * _NEAR_CHARS)
     subject_end = aux.start() if aux else _end_before(text, m.start())
     head_end = _end_before(text, subject_end)
     before = _np_before(text, subject_end) if head_end else None
