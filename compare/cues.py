@@ -1254,8 +1254,27 @@ def framing_terms(text: str, *, language: str = "en") -> list[Cue]:
 
 # ------------------------------------------------------------------------------------------ driver
 
+# Defence in depth (issue 16): cues are looked for in at most this many characters of a statement. The
+# segmenter never makes a statement this long (compare.segment.MAX_SEGMENT_CHARS); a pre-segmented
+# statement or an `annotate` line can be, and the report then says where detection stopped.
+MAX_CUE_CHARS = 10_000
+
+
+def cue_limit(text: str) -> int | None:
+    """Where cue detection stops in `text` (at a space near MAX_CUE_CHARS), or None when it reads it all."""
+    if len(text) <= MAX_CUE_CHARS:
+        return None
+    space = text.rfind(" ", MAX_CUE_CHARS - CONTEXT_CHARS, MAX_CUE_CHARS)
+    return space if space > 0 else MAX_CUE_CHARS
+
+
 def detect_cues(text: str, *, language: str = "en", reference: date | None = None) -> tuple[Cue, ...]:
-    """All cues of one statement, sorted by position; overlapping cues of one type are merged."""
+    """All cues of one statement, sorted by position; overlapping cues of one type are merged.
+
+    A statement over MAX_CUE_CHARS is read up to `cue_limit(text)`: offsets stay offsets into `text`."""
+    limit = cue_limit(text)
+    if limit is not None:
+        text = text[:limit]
     lex = lexicon(language)
     cues: list[Cue] = []
     cues += find_lexical(text, lex.hedge, CueType.HEDGE)

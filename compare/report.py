@@ -38,7 +38,7 @@ from compare.model import (
 if TYPE_CHECKING:
     from compare.pdf_worker import PdfWorker
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: statements[].notice (issue 16)
 
 
 # ------------------------------------------------------------------------------------------- JSON
@@ -49,6 +49,37 @@ def cue_json(cue: Any) -> dict[str, Any]:
         out["value"] = cue.value
     if cue.source is not None:
         out["source"] = cue.source
+    return out
+
+
+def statement_notices(document_text: str, statements: Sequence[Statement]) -> dict[int, str]:
+    """Why a statement is not a whole sentence or was not read in full, by statement index (issue 16):
+    a piece of an over-long run of text the segmenter cut, or cue detection bounded to its start."""
+    from compare.cues import _end_before, cue_limit
+    from compare.segment import MAX_SEGMENT_CHARS, forced_cuts
+
+    notices: dict[int, str] = {}
+    cuts = forced_cuts(document_text)
+    if cuts:
+        ends = {_end_before(document_text, c) for c in cuts}
+        starts = {c + len(document_text[c:c + 64]) - len(document_text[c:c + 64].lstrip()) for c in cuts}
+        for s in statements:
+            if s.end in ends or s.start in starts:
+                notices[s.index] = (f"Part of a run of text without sentence ends, split into statements of at most "
+                                    f"{MAX_SEGMENT_CHARS:,} characters.")
+    for s in statements:
+        limit = cue_limit(s.text)
+        if limit is not None:
+            note = f"Cues were looked for in the first {limit:,} of its {len(s.text):,} characters only."
+            notices[s.index] = f"{notices[s.index]} {note}" if s.index in notices else note
+    return notices
+
+
+def _statement_json(s: Statement, notice: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
+                           "language": s.language, "cues": [cue_json(c) for c in s.cues]}
+    if notice:
+        out["notice"] = notice
     return out
 
 
@@ -72,11 +103,9 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
                 "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url,
                 "published": d.published, "language": d.language, "synthetic": d.synthetic,
                 "text": d.text,
-                "statements": [
-                    {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
-                     "language": s.language, "cues": [cue_json(c) for c in s.cues]}
-                    for s in by_doc[d.doc_id]
-                ],
+                "statements": [_statement_json(s, notices.get(s.index))
+                               for notices in [statement_notices(d.text, by_doc[d.doc_id])]
+                               for s in by_doc[d.doc_id]],
             }
             for d in comparison.documents
         ],
@@ -243,6 +272,7 @@ def view_model(comparison: Comparison) -> dict[str, Any]:
         statements_by_doc[s.doc_id].append(s)
     doc_lang = {d.doc_id: (d.language or next((s.language for s in statements_by_doc[d.doc_id]), "") or "")
                 for d in comparison.documents}
+    notices = {d.doc_id: statement_notices(d.text, statements_by_doc[d.doc_id]) for d in comparison.documents}
     diffs_by_event: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     diffs_by_statement: dict[StatementRef, list[str]] = defaultdict(list)
     for d in comparison.differences:
@@ -257,7 +287,8 @@ def view_model(comparison: Comparison) -> dict[str, Any]:
                 "text": s.text, "language": s.language or doc_lang[s.doc_id], "outlet": outlets[s.doc_id],
                 "segments": split_segments(s.text, highlights[ref]),
                 "cues": [cue_label(c) for c in s.cues], "cues_id": f"cues-{sid}",
-                "differences": diffs_by_statement.get(ref, [])}
+                "differences": diffs_by_statement.get(ref, []),
+                "notice": notices.get(s.doc_id, {}).get(s.index)}
 
     events = []
     for event in comparison.events:
