@@ -447,13 +447,13 @@ def templates_dir() -> Path:
     raise RenderError("report_templates: folder not found. Reinstall storydiff.")
 
 
-@lru_cache(maxsize=2)
-def _environment(path: str):  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=4)
+def _environment(path: str, for_pdf: bool = False):  # type: ignore[no-untyped-def]
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html", "j2"],
                       default_for_string=True, default=True), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
+                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize_pdf if for_pdf else _finalize)
     env.filters["tojson_safe"] = _json_for_script
     return env
 
@@ -478,6 +478,32 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+# WeasyPrint lays out an `overflow-wrap: anywhere` run in time quadratic in its length (a 20,000-letter
+# token took minutes). The print view gets a zero-width space every BREAK_EVERY characters of a run longer
+# than LONG_RUN, so each run it lays out is short and the whole is linear (issue 16). Only the PDF's
+# markup changes: the review view and the JSON keep the exact text, and links (`://`, `#`) are left alone.
+LONG_RUN = 40
+BREAK_EVERY = 20
+_LONG_RUN = re.compile(rf"[^\s\u200b]{{{LONG_RUN + 1},}}")
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space (a break opportunity) every BREAK_EVERY characters of long runs."""
+    return _LONG_RUN.sub(lambda m: "\u200b".join(m.group()[i:i + BREAK_EVERY]
+                                                  for i in range(0, len(m.group()), BREAK_EVERY)), text)
+
+
+def _finalize_pdf(value: Any) -> Any:
+    """`_finalize`, then break opportunities in over-long runs (not in links)."""
+    from markupsafe import Markup
+
+    value = _finalize(value)
+    if isinstance(value, str) and not isinstance(value, Markup) and len(value) > LONG_RUN \
+            and "://" not in value and not value.startswith("#"):
+        return breakable(value)
+    return value
+
+
 def _json_for_script(value: Any) -> Any:
     from markupsafe import Markup
 
@@ -497,7 +523,7 @@ def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str
     `max_full_events` (PDF only) keeps side-by-side tables for that many events and lists the rest in a
     summary: WeasyPrint holds every laid-out page in memory (~3.5 MB per 8-outlet event).
     """
-    env = _environment(str(templates_dir()))
+    env = _environment(str(templates_dir()), for_pdf)
     template = env.get_template("report.html.j2")
     view = view_model(comparison)
     view["summary_events"] = []
