@@ -139,13 +139,23 @@ def _stage_segment(odd: str, language: str) -> Callable[[], Any]:
     return lambda: list(sentence_spans(text, language))
 
 
+def _unbounded() -> None:
+    """Lift the cue detector's length bound (MAX_CUE_CHARS): the cue and phrase stages measure the
+    algorithm on the whole odd paragraph as one statement, not the bound that backs it up."""
+    from compare import cues
+
+    cues.MAX_CUE_CHARS = 10**9
+
+
 def _stage_cues(odd: str, language: str) -> Callable[[], Any]:
+    _unbounded()
     return lambda: detect_cues(odd, language=language)
 
 
 def _stage_phrases(odd: str, language: str) -> Callable[[], Any]:
     from compare import phrases
 
+    _unbounded()
     cues = detect_cues(odd, language=language)
     return lambda: (phrases.find_locations(odd, cues, language), phrases.find_actors(odd, cues, language),
                     phrases.find_roles(odd, cues, language))
