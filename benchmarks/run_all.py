@@ -489,6 +489,17 @@ def update_distributed_doc(table: str) -> None:
     path.write_text(text, "utf-8")
 
 
+def _write_keeping_complexity(path: Path, text: str) -> None:
+    """Write the report, carrying over the section benchmarks/complexity.py keeps in the same file."""
+    from complexity import BEGIN, END
+
+    old = path.read_text("utf-8") if path.exists() else ""
+    if BEGIN in old and END in old and BEGIN not in text:
+        section = old[old.index(BEGIN):old.index(END) + len(END)]
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, "utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
@@ -498,7 +509,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.from_json:
         saved = json.loads(args.from_json.read_text("utf-8"))
-        args.out.write_text(render(saved["results"], saved["info"]), "utf-8")
+        _write_keeping_complexity(args.out, render(saved["results"], saved["info"]))
         if "dask" in saved["results"]:
             update_distributed_doc(dask_table(saved["results"]["dask"], saved["info"]))
         print(str(args.out))
@@ -522,7 +533,7 @@ def main() -> None:
     info["total_s"] = time.perf_counter() - started
     info["load_end"] = load()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, info), "utf-8")
+    _write_keeping_complexity(args.out, render(results, info))
     if "dask" in results:
         update_distributed_doc(dask_table(results["dask"], info))
     if args.json:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,6 +26,73 @@ from compare.model import Cue, CueType
 
 _APOS = "'ʼ’"
 _WORDCH = rf"[\w{_APOS}]"
+
+# ------------------------------------------------------------------------------ linear-time helpers
+# Every context check looks at most this many characters before or after a match. Without the bound,
+# each match searched (or copied) the whole text before it, and a statement of thousands of numbers or of
+# one repeated word took time quadratic in its length (issue 16). Every rule here is about the few words
+# next to a match; 200 characters is some 30 words.
+CONTEXT_CHARS = 200
+# The fixed grammar's look-backs ("No. ", "more than ", "between ", "in early ") span a word or three;
+# `$`-anchored search tries every start in its window, so these get a shorter one.
+_NEAR_CHARS = 48
+
+
+def _ends_before(pattern: re.Pattern[str], text: str, pos: int, window: int = CONTEXT_CHARS) -> re.Match[str] | None:
+    """`pattern` (anchored with `$`) matched against the text just before `pos`, as if it ended there.
+
+    Searches `text` itself between `pos - window` and `pos`: `$` matches at `pos`, lookbehinds and `\\b`
+    still see the characters before the window, and nothing is copied."""
+    return pattern.search(text, max(0, pos - window), pos)
+
+
+def _after(text: str, pos: int) -> str:
+    """The text right after `pos`, at most CONTEXT_CHARS of it (for patterns anchored with `^`)."""
+    return text[pos:pos + CONTEXT_CHARS]
+
+
+def _blank_before(text: str, pos: int) -> bool:
+    """True when only whitespace comes before `pos` (`not text[:pos].strip()` without the copy)."""
+    return _last_before(text, pos) == ""
+
+
+def _end_before(text: str, pos: int) -> int:
+    """`len(text[:pos].rstrip())` without the copy."""
+    while pos > 0 and text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _last_before(text: str, pos: int) -> str:
+    """The last non-space character before `pos`, or "" (`text[:pos].rstrip()[-1:]` without the copy)."""
+    end = _end_before(text, pos)
+    return text[end - 1] if end else ""
+
+
+class _Spans:
+    """Spans answering "is this point / span inside one of them?" in log time (sorted starts and a
+    running maximum of ends), where a scan of every span made long statements quadratic."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self.starts = [s for s, _ in ordered]
+        self.max_end: list[int] = []
+        best = -1
+        for _, e in ordered:
+            best = max(best, e)
+            self.max_end.append(best)
+
+    def _reach(self, pos: int) -> int:
+        i = bisect_right(self.starts, pos)
+        return self.max_end[i - 1] if i else -1
+
+    def has_point(self, pos: int) -> bool:
+        """Some span has start <= pos < end."""
+        return self._reach(pos) > pos
+
+    def covers(self, start: int, end: int) -> bool:
+        """Some span has start' <= start and end <= end'."""
+        return self._reach(start) >= end
 
 # ------------------------------------------------------------------------------------------ lexicon
 
@@ -163,39 +231,55 @@ def _load_lexicon_data(language: str) -> dict[str, Any] | None:
     return tomllib.loads(text)
 
 
-def _context_ok(rule: Rule, text: str, start: int, end: int) -> bool:
-    after, before = text[end:], text[:start]
+def _context_ok(rule: Rule, text: str, start: int, end: int, context_any: bool | None = None) -> bool:
+    """The rule's context holds around text[start:end] (CONTEXT_CHARS either side; `context_any`: the
+    statement-wide word test when the caller already ran it once for the statement)."""
+    after = _after(text, end) if rule.not_followed_by or rule.followed_by else ""
     if rule.not_followed_by and rule.not_followed_by.search(after):
         return False
     if rule.followed_by and not rule.followed_by.search(after):
         return False
-    if rule.not_preceded_by and rule.not_preceded_by.search(before):
+    if rule.not_preceded_by and _ends_before(rule.not_preceded_by, text, start):
         return False
-    if rule.preceded_by and not rule.preceded_by.search(before):
+    if rule.preceded_by and not _ends_before(rule.preceded_by, text, start):
         return False
-    if rule.context_any and not rule.context_any.search(text):
+    if rule.context_any and not (context_any if context_any is not None else rule.context_any.search(text)):
         return False
     if rule.lowercase:
         matched = text[start:end]
-        sentence_start = not before.strip() or before.rstrip()[-1] in ".!?:;“\"("
+        last = _last_before(text, start)
+        sentence_start = not last or last in ".!?:;“\"("
         if matched != matched.lower() and not (sentence_start and matched[1:] == matched[1:].lower()):
             return False
     return True
 
 
 def _apply(rules: Iterable[Rule], text: str) -> list[tuple[Rule, re.Match[str]]]:
-    return [(rule, m) for rule in rules for m in rule.pattern.finditer(text)
-            if m.end() > m.start() and _context_ok(rule, text, m.start(), m.end())]
+    out = []
+    for rule in rules:
+        anywhere = None  # the statement-wide test, run once per rule rather than once per match
+        for m in rule.pattern.finditer(text):
+            if m.end() <= m.start():
+                continue
+            if rule.context_any and anywhere is None:
+                anywhere = bool(rule.context_any.search(text))
+            if _context_ok(rule, text, m.start(), m.end(), anywhere):
+                out.append((rule, m))
+    return out
 
 
 def _longest(cues: list[Cue]) -> list[Cue]:
-    """Drop cues contained in a longer cue of the same type (the longer phrase is the cue)."""
+    """Drop cues contained in a longer cue of the same type (the longer phrase is the cue).
+
+    In (start, longest first) order every kept cue starts at or before the current one, so it is inside
+    a kept cue of its type exactly when the furthest end kept so far reaches its end: one pass."""
     kept: list[Cue] = []
+    reach: dict[CueType, int] = {}
     for cue in sorted(cues, key=lambda c: (c.start, -(c.end - c.start))):
-        if any(k.type == cue.type and k.start <= cue.start and cue.end <= k.end for k in kept):
+        if reach.get(cue.type, -1) >= cue.end:
             continue
-        kept = [k for k in kept if not (k.type == cue.type and cue.start <= k.start and k.end <= cue.end)]
         kept.append(cue)
+        reach[cue.type] = max(reach.get(cue.type, -1), cue.end)
     return kept
 
 
@@ -404,17 +488,33 @@ def _strip_titles(words: list[str]) -> tuple[list[str], int]:
     return words[cut:], cut
 
 
+_ORG_AFTER_PLACE = re.compile(r"\s+(?:[A-Z][a-z]+\s+)*(?:Herald|Times|Wire|Post|Daily|Independent|Observer|"
+                              r"Review|Gazette|Metro|Railways|Regional|Energy|Terminals)\b")
+
+
+class _Taken:
+    """Non-overlapping spans already given to a name, kept sorted: an overlap test in log time."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[int, int]] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_right(self.spans, (end, -1))  # spans starting before `end`
+        return any(self.spans[j][1] > start for j in range(max(0, i - 2), i))
+
+    def add(self, span: tuple[int, int]) -> None:
+        insort(self.spans, span)
+
+
 def find_places_and_entities(text: str) -> list[Cue]:
     gaz = gazetteer()
     cues: list[Cue] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Taken()
     for m in gaz.pattern.finditer(text):
-        after = text[m.end():]
-        if re.match(r"\s+(?:[A-Z][a-z]+\s+)*(?:Herald|Times|Wire|Post|Daily|Independent|Observer|Review|Gazette|"
-                    r"Metro|Railways|Regional|Energy|Terminals)\b", after):
+        if _ORG_AFTER_PLACE.match(_after(text, m.end())):
             continue  # part of an organisation's name ("Kyiv Daily Wire", "The Moscow Times")
         cues.append(Cue(CueType.PLACE, m.start(), m.end(), m.group(0), {"canonical": canonical_name(m.group(0))}))
-        taken.append(m.span())
+        taken.add(m.span())
     for m in _CAPSEQ.finditer(text):
         start, end = m.span()
         name = m.group(0)
@@ -429,34 +529,43 @@ def find_places_and_entities(text: str) -> list[Cue]:
     return cues
 
 
-def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: list[tuple[int, int]],
-              gaz: Gazetteer) -> None:
+_MODIFIER_END = re.compile(r"-(?:held|backed|controlled|installed|led|based|born|made|style|era)$")
+_POSSESSIVE_END = re.compile(rf"[{_APOS}]s?$")
+
+
+def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: _Taken, gaz: Gazetteer) -> None:
     name = text[start:end]
-    if re.search(r"-(?:held|backed|controlled|installed|led|based|born|made|style|era)$", name):
+    if _MODIFIER_END.search(name, max(0, len(name) - 20)):
         return  # "Ukrainian-held", "Kremlin-backed": a modifier, not a name
-    name = re.sub(rf"[{_APOS}]s?$", "", name)
+    possessive = _POSSESSIVE_END.search(name, max(0, len(name) - 2))
+    if possessive:
+        name = name[:possessive.start()]
     end = start + len(name)
-    words = name.split()
-    while words and words[0] in _NOT_NAMES:
-        start += len(words[0]) + (len(name[len(words[0]):]) - len(name[len(words[0]):].lstrip()))
-        name = text[start:end]
-        words = name.split()
-    while words and words[-1].lower() in _TITLE_LINK:
-        words = words[:-1]
-        end = start + len(" ".join(words)) if words else start
-    if not words:
+    # Words with their spans, found once: dropping leading non-names and trailing links word by word
+    # used to re-slice the name each time (quadratic in a long run of capitalised words).
+    spans = [(start + w.start(), start + w.end()) for w in re.finditer(r"\S+", name)]
+    first, last = 0, len(spans)
+    while first < last and text[spans[first][0]:spans[first][1]] in _NOT_NAMES:
+        first += 1
+    while last > first and text[spans[last - 1][0]:spans[last - 1][1]].lower() in _TITLE_LINK:
+        last -= 1
+    if first == last:
         return
+    start = spans[first][0]
+    if last < len(spans):
+        end = spans[last - 1][1]
+    words = [text[s:e] for s, e in spans[first:last]]
     rest, dropped = _strip_titles(words)
     had_title = dropped > 0
     if dropped:
         start = text.index(rest[0], start)
     words = rest
     name = text[start:end]
-    if any(s < end and start < e for s, e in taken):
+    if taken.overlaps(start, end):
         return
     if len(name) < 2 or not any(ch.isalpha() for ch in name):
         return
-    at_sentence_start = not text[:start].strip() or text[:start].rstrip()[-1:] in "“\"("
+    at_sentence_start = _last_before(text, start) in ("", "“", "\"", "(")
     folded = _fold(name)
     known = folded in gaz.canonical_by_variant
     if at_sentence_start and len(words) == 1 and not known and not had_title \
@@ -464,15 +573,14 @@ def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: list[tupl
         return  # a capitalised first word is usually just the start of the sentence
     kind = gaz.kind_by_variant.get(folded)
     if kind is None:
-        before = text[:start]
-        is_place = ((bool(_PLACE_PREP.search(before)) and not _looks_like_org(words) and not had_title
+        is_place = ((bool(_ends_before(_PLACE_PREP, text, start)) and not _looks_like_org(words) and not had_title
                      and not _person_like(words))
                     or words[-1].lower() in _PLACE_HINT_WORDS
                     or (len(words) == 1 and bool(_PLACE_SUFFIX.search(words[0].lower()))
                         and not _looks_like_org(words)))
         kind = CueType.PLACE if is_place else CueType.ENTITY
     cues.append(Cue(kind, start, end, name, {"canonical": canonical_name(name)}))
-    taken.append((start, end))
+    taken.add((start, end))
 
 
 def _person_like(words: Sequence[str]) -> bool:
@@ -482,10 +590,12 @@ def _person_like(words: Sequence[str]) -> bool:
 
 def _name_like_start(text: str, end: int) -> bool:
     """A sentence-initial single capitalised word followed by a possessive or a reporting verb is a name."""
-    after = text[end:]
-    return bool(re.match(rf"(?:[{_APOS}]s\b|\s+(?:said|says|told|reported|reports|announced|added|also|has|had|"
-                         r"was|is|could|will|would|cut|thanked|claimed|claims|insists|denied|confirmed)\b|,\s)",
-                         after))
+    return bool(_NAME_LIKE_AFTER.match(_after(text, end)))
+
+
+_NAME_LIKE_AFTER = re.compile(rf"(?:[{_APOS}]s\b|\s+(?:said|says|told|reported|reports|announced|added|also|has|"
+                              r"had|was|is|could|will|would|cut|thanked|claimed|claims|insists|denied|confirmed)\b"
+                              r"|,\s)")
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -560,10 +670,10 @@ _IRREGULAR = {"people": "person", "children": "child", "men": "man", "women": "w
               "news": "news", "lives": "life", "wives": "wife", "feet": "foot", "teeth": "tooth",
               "mice": "mouse", "geese": "goose", "outskirts": "outskirts", "headquarters": "headquarters",
               "premises": "premises", "media": "media"}
-_ID_WORDS = re.compile(r"(?:\bNo|\bNos|\bNr|#|\bRoute|\bArticle|\bBlock|\bFlight|\bSection|\bPlatform|\bGate|\bRoom|"
-                       r"\bChapter|\bResolution|\bHighway|\bBuilding|\bUnit|\bLine|\bBus|\bPage|\bItem|\bClause|"
-                       r"\bPier|\bBerth|\bTerminal|\bAct|\bPart|\baged|\bage|\bHouse|\bCode|\bSeason|\bEpisode|"
-                       r"\bPhase|\bStage|\bLevel|\bGrade|\bType|\bModel|\bversion|\bGroup|\bDistrict)\.?\s*$")
+_ID_WORDS = re.compile(r"(?:#|\b(?:No|Nos|Nr|Route|Article|Block|Flight|Section|Platform|Gate|Room|"
+                       r"Chapter|Resolution|Highway|Building|Unit|Line|Bus|Page|Item|Clause|"
+                       r"Pier|Berth|Terminal|Act|Part|aged|age|House|Code|Season|Episode|"
+                       r"Phase|Stage|Level|Grade|Type|Model|version|Group|District))\.?\s*$")
 
 
 @lru_cache(maxsize=65536)
@@ -595,9 +705,12 @@ def _number_value(raw: str) -> float | None:
         return None
 
 
+_NOUN_AFTER = re.compile(r"\s+([A-Za-z][a-z-]*)(?:\s+([a-z][a-z-]*))?")
+
+
 def _noun_after(text: str, pos: int) -> tuple[str | None, int]:
     """The counted noun right after a number ("17 ships", "15 wounded soldiers") and where it ends."""
-    m = re.match(r"\s+([A-Za-z][a-z-]*)(?:\s+([a-z][a-z-]*))?", text[pos:])
+    m = _NOUN_AFTER.match(_after(text, pos))
     if not m:
         return None, pos
     first, second = m.group(1), m.group(2)
@@ -617,23 +730,23 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
     """Quantities with value, unit and qualifier; years, dates, identifiers and times are not quantities."""
     cues: list[Cue] = []
     skip_until = -1
+    in_date = _Spans(date_spans)
     for m in NUMBER_RE.finditer(text):
         if m.start() < skip_until:
             continue
         s, e = m.start(), m.end()
-        if any(ds <= s < de for ds, de in date_spans):
+        if in_date.has_point(s):
             continue
-        before, after = text[:s], text[e:]
+        after = _after(text, e)
         raw = m.group("num") or m.group("word") or ""
         if m.group("num"):
-            if re.search(r"[A-Za-z]-?$", before) or re.match(r"(?:st|nd|rd|th)\b|[:/]\d|-\d|\s?[ap]\.?m\.?(?!\w)"
-                                                             r"|(?!(?:mm|cm|km|kg|m|bn|mn|k|ha)\b)[A-Za-z]",
-                                                             after):
+            if _ends_before(_LETTER_BEFORE, text, s, _NEAR_CHARS) or _NOT_A_COUNT_AFTER.match(after):
                 continue  # F-16, Covid-19, 92nd, 3 p.m., 09:00, 2-1, SU1402
-            if _ID_WORDS.search(before):
+            if _ends_before(_ID_WORDS, text, s, _NEAR_CHARS):
                 continue  # No. 4, Route 7, Article 5, aged 61
-            if re.search(r"\b[A-Z][a-z]+\s+$", before) and not re.search(
-                    r"(?:^|[.!?]\s+)[A-Z][a-z]+\s+$", before) and not _QUALIFIER_BEFORE.search(before):
+            if _ends_before(_CAP_WORD_BEFORE, text, s, _NEAR_CHARS) \
+                    and not _ends_before(_SENTENCE_FIRST_WORD_BEFORE, text, s, _NEAR_CHARS) \
+                    and not _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS):
                 continue  # Block 12, Brigade 92 (a capitalised word right before)
         value: float | None
         unit: str | None = None
@@ -642,7 +755,7 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
         if m.group("vague"):
             value = float(VAGUE[re.sub(r"\s+", " ", m.group("vague").lower())])
             qualifier = ">"
-            noun, noun_end = _noun_after(text, e + len(re.match(r"\s+of", after).group(0)))
+            noun, noun_end = _noun_after(text, e + len(_OF.match(after).group(0)))
             if noun:
                 unit, end = singular(noun), noun_end
         elif m.group("frac"):
@@ -652,8 +765,8 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             value = _number_value(raw)
             if value is None:
                 continue
-            if m.group("word") and raw.lower() == "one" and (re.match(r"\s+of\b", after)
-                                                             or re.search(r"\bno\s+$", before, re.IGNORECASE)):
+            if m.group("word") and raw.lower() == "one" and (_OF.match(after)
+                                                             or _ends_before(_NO_BEFORE, text, s, _NEAR_CHARS)):
                 continue  # "one of the victims", "no one"
             if m.group("scale"):
                 scale = m.group("scale").strip().lower()
@@ -685,17 +798,16 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
                         unit, end = singular(noun), noun_end
             if m.group("num") and _YEARISH.match(raw) and unit is None:
                 continue  # a year is a date, not a quantity
-            if m.group("word") and unit is None and not re.match(
-                    r"\s+(?:of\s+the|of\s+them|of\s+us|were|was|had|have|are|died|remain|remained|survived)\b",
-                    after) and not _QUALIFIER_BEFORE.search(before):
+            if m.group("word") and unit is None and not _COUNT_VERB_AFTER.match(after) \
+                    and not _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS):
                 continue  # "two sides", "one resident said": a number word needs a count or a verb
         start = s
-        qual = _QUALIFIER_BEFORE.search(before)
-        if qual and not _PHRASAL_UP_TO.search(before):
+        qual = _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS)
+        if qual and not _ends_before(_PHRASAL_UP_TO, text, s, _NEAR_CHARS):
             qualifier = _QUALIFIER_MAP[re.sub(r"\s+", " ", qual.group("qual").lower())]
             start = qual.start("qual")
-        between = re.search(r"\b(between|from)\s+$", before, re.IGNORECASE)
-        range_end = re.match(r"\s+(?:and|to|-)\s+(\d[\d,.]*)", text[end:])
+        between = _ends_before(_BETWEEN_BEFORE, text, s, _NEAR_CHARS)
+        range_end = _RANGE_END.match(_after(text, end))
         extra: dict[str, Any] = {}
         if between and range_end and between.group(1).lower() == "between":
             start = between.start(1)
@@ -713,6 +825,17 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
 
 
 _YEARISH = re.compile(r"^(1[6-9]\d\d|20\d\d)$")
+_LETTER_BEFORE = re.compile(r"[A-Za-z]-?$")
+_NOT_A_COUNT_AFTER = re.compile(r"(?:st|nd|rd|th)\b|[:/]\d|-\d|\s?[ap]\.?m\.?(?!\w)"
+                                r"|(?!(?:mm|cm|km|kg|m|bn|mn|k|ha)\b)[A-Za-z]")
+_CAP_WORD_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+$")
+_SENTENCE_FIRST_WORD_BEFORE = re.compile(r"(?:^|[.!?]\s+)[A-Z][a-z]+\s+$")
+_OF = re.compile(r"\s+of\b")
+_NO_BEFORE = re.compile(r"\bno\s+$", re.IGNORECASE)
+_COUNT_VERB_AFTER = re.compile(r"\s+(?:of\s+the|of\s+them|of\s+us|were|was|had|have|are|died|remain|remained|"
+                               r"survived)\b")
+_BETWEEN_BEFORE = re.compile(r"\b(between|from)\s+$", re.IGNORECASE)
+_RANGE_END = re.compile(r"\s+(?:and|to|-)\s+(\d[\d,.]*)")
 # "revised up to 34": a phrasal verb, not the qualifier "up to".
 _PHRASAL_UP_TO = re.compile(r"\b(?:revised|rose|risen|climbed|went|gone|go|goes|rising|shot|ramped)\s+up\s+to\s+$",
                             re.IGNORECASE)
@@ -762,6 +885,11 @@ _MONTH_CONTEXT = re.compile(r"\b(?:in|since|until|till|by|from|of|during|before|
                             re.IGNORECASE)
 
 
+_THE_BEFORE = re.compile(r"\b(?:The|the)\s+$")
+_THE_LOWER_BEFORE = re.compile(r"\bthe\s+$", re.IGNORECASE)
+_ON_BEFORE = re.compile(r"\b(?:on|late\s+on|early\s+on)\s+$", re.IGNORECASE)
+_EDGE_BEFORE = re.compile(r"\b(end|start|beginning)\s+of\s+$", re.IGNORECASE)
+_IN_BEFORE = re.compile(r"\b(?:in|In)\s+$")
 _YEAR_CONTEXT = re.compile(r"\b(?:in|since|by|until|till|from|of|before|after|during|between|and|to|early|late|"
                            r"mid|end\s+of|start\s+of|spring|summer|autumn|fall|winter)[\s-]+$", re.IGNORECASE)
 
@@ -780,7 +908,7 @@ def _iso(year: int | None, month: int, day: int) -> str | None:
         return None
 
 
-def _weekday_date(reference: date, weekday: int, text: str, modifier: str | None) -> date:
+def _weekday_date(reference: date, weekday: int, future: bool, modifier: str | None) -> date:
     """The date a weekday names: the past one by default, the next one in future-tense statements."""
     modifier = (modifier or "").lower()
     back = (reference.weekday() - weekday) % 7
@@ -791,7 +919,7 @@ def _weekday_date(reference: date, weekday: int, text: str, modifier: str | None
         return reference + timedelta(days=forward or 7)
     if back == 0:
         return reference
-    if _FUTURE.search(text):
+    if future:
         return reference + timedelta(days=forward)
     return reference - timedelta(days=back)
 
@@ -800,11 +928,11 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
     """Dates with an ISO value when it can be pinned down (weekdays resolved against `reference`)."""
     cues = []
     year = reference.year if reference else None
+    future: list[bool] = []  # whether the statement is about the future: searched once, when first needed
     for m in DATE_RE.finditer(text):
         value: dict[str, Any] = {}
         start, end = m.span()
-        after = text[end:]
-        before = text[:start]
+        after = _after(text, end)
         if m.group("dateline"):
             month = _month_number(m.group("dl_m"))
             day = int(m.group("dl_d"))
@@ -818,9 +946,9 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             day = int(m.group("d1") or m.group("d2"))
             if month is None or not 1 <= day <= 31:
                 continue
-            if m.group("md") and re.search(r"\b(?:The|the)\s+$", before) and re.match(r"\s+[A-Z]", after):
+            if m.group("md") and _ends_before(_THE_BEFORE, text, start, _NEAR_CHARS) and re.match(r"\s+[A-Z]", after):
                 continue  # "The April 6 Youth Movement"
-            if (m.group("m1") or "").lower() == "may" and not re.match(r"\s+\d", text[m.start("m1") + 3:]):
+            if (m.group("m1") or "").lower() == "may" and not re.match(r"\s+\d", _after(text, m.start("m1") + 3)):
                 continue
             y = int(m.group("y1") or m.group("y2") or 0) or year
             value = {"month": month, "day": day}
@@ -847,13 +975,15 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             weekday = WEEKDAYS[m.group("day").lower()]
             value = {"weekday": m.group("day").capitalize()}
             if reference:
-                value["iso"] = _weekday_date(reference, weekday, text, m.group("rel_wd")).isoformat()
-            on = re.search(r"\b(?:on|late\s+on|early\s+on)\s+$", before, re.IGNORECASE)
-            if (on and on.start() == 0) or (on and before[:on.start()].strip() == ""):
+                if not future:
+                    future.append(bool(_FUTURE.search(text)))
+                value["iso"] = _weekday_date(reference, weekday, future[0], m.group("rel_wd")).isoformat()
+            on = _ends_before(_ON_BEFORE, text, start, _NEAR_CHARS)
+            if on and _blank_before(text, on.start()):
                 start = on.start()
         elif m.group("rel"):
             word = re.sub(r"\s+", " ", m.group("rel").lower())
-            if word == "today" and (re.search(r"\bthe\s+$", before, re.IGNORECASE) or (text[start].isupper()
+            if word == "today" and (_ends_before(_THE_LOWER_BEFORE, text, start, _NEAR_CHARS) or (text[start].isupper()
                                     and re.match(r"\s+[a-z]+\s+(?:programme|show)", after))):
                 continue
             value = {"relative": word}
@@ -899,24 +1029,24 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 value["year"] = reference.year + 1
         elif m.group("mo"):
             month_word = m.group("m4")
-            if not (m.group("part") or _MONTH_CONTEXT.search(before)):
+            if not (m.group("part") or _ends_before(_MONTH_CONTEXT, text, start, _NEAR_CHARS)):
                 continue  # "May" the verb or a name, "March" the walk, "June Harper"
             if re.match(r"\s+[A-Z][a-z]", after) and not m.group("part"):
                 continue
             value = {"month": _month_number(month_word)}
             part = m.group("part")
             value["part"] = part.lower() if part else None
-            edge = re.search(r"\b(end|start|beginning)\s+of\s+$", before, re.IGNORECASE)
+            edge = _ends_before(_EDGE_BEFORE, text, start, _NEAR_CHARS)
             if edge and not part:
                 value["part"] = "late" if edge.group(1).lower() == "end" else "early"  # "at the end of February"
         elif m.group("yr"):
-            if not _YEAR_CONTEXT.search(before):
+            if not _ends_before(_YEAR_CONTEXT, text, start, _NEAR_CHARS):
                 continue
             if re.match(r"\s+(?:people|residents|members|workers|troops|soldiers|homes|votes)\b", after):
                 continue
             value = {"year": int(m.group("yr"))}
-            prep = re.search(r"\b(?:in|In)\s+$", before)
-            if prep and before[:prep.start()].strip() == "":
+            prep = _ends_before(_IN_BEFORE, text, start, _NEAR_CHARS)
+            if prep and _blank_before(text, prep.start()):
                 start = prep.start()
         elif m.group("ord"):
             day = int(m.group("d4"))
@@ -926,7 +1056,7 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             if reference and (iso := _iso(reference.year, reference.month, day)) is not None:
                 value["iso"] = iso
         span_text = text[start:end]
-        if span_text.lower().startswith("on ") and before.strip() != "":
+        if span_text.lower().startswith("on ") and not _blank_before(text, m.start()):
             start += 3
             span_text = text[start:end]
         cues.append(Cue(CueType.DATE, start, end, span_text, value))
@@ -934,14 +1064,17 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
 
 
 def _inside_date(text: str, start: int, end: int) -> bool:
-    return any(c.start <= start and end <= c.end for c in find_dates(text))
+    return _Spans((c.start, c.end) for c in find_dates(text)).covers(start, end)
 
 
 # ------------------------------------------------------------------------------------ attributions
 
-_AUX = re.compile(r"(?:\s*,?\s*(?:has|have|had|also|repeatedly|previously|later|earlier|again|had|would|will|"
-                  r"has\s+been|was|were|is|are|then|now|separately|publicly|already|once|on\s+\w+day|in\s+a\s+"
-                  r"statement|on\s+Telegram|in\s+his\s+nightly\s+address)\s*)+$", re.IGNORECASE)
+# Auxiliaries and asides between a subject and its reporting verb ("has also", ", on Monday,"). Each
+# repetition starts at a word, with the spaces and at most one comma before it, so a run of spaces can be
+# split only one way (the former `\s*,?\s*...\s*` nesting backtracked over every split).
+_AUX = re.compile(r"(?:\s*(?:,\s*)?(?:has\s+been|has|have|had|also|repeatedly|previously|later|earlier|again|"
+                  r"would|will|was|were|is|are|then|now|separately|publicly|already|once|on\s+\w+day|in\s+a\s+"
+                  r"statement|on\s+Telegram|in\s+his\s+nightly\s+address))+\s*$", re.IGNORECASE)
 _NP_STOP = {"that", "which", "who", "whom", "when", "while", "because", "but", "if", "as", "after", "before",
             "since", "where", "so", "then", "than", "and", "or", "said", "says", "told", "reported", "was", "were",
             "is", "are", "had", "has", "have", "it", "its", "on", "with", "by", "to", "not", "no", "been",
@@ -953,9 +1086,16 @@ _NON_AGENT = {"plan", "schedule", "design", "demand", "rules", "law", "tradition
 _TOKEN_RE = re.compile(rf"[\w{_APOS}.&-]+|[,;:!?“”\"()–—]")
 
 
-def _np_before(text: str, pos: int) -> tuple[int, str] | None:
-    """The noun phrase that ends at `pos` (the subject of a reporting verb), as (start, text)."""
-    tokens = list(_TOKEN_RE.finditer(text[:pos]))
+def _np_before(text: str, pos: int, depth: int = 0) -> tuple[int, str] | None:
+    """The noun phrase that ends at `pos` (the subject of a reporting verb), as (start, text).
+
+    Reads only the CONTEXT_CHARS before `pos` (a phrase is at most 9 words), and follows at most two
+    appositive commas back ("A, B, C said" once recursed over the whole list)."""
+    lo = max(0, pos - CONTEXT_CHARS)
+    if lo:  # start the window at a word boundary, never inside a token
+        space = re.compile(r"\s").search(text, lo, pos)
+        lo = space.end() if space else pos
+    tokens = list(_TOKEN_RE.finditer(text, lo, pos))
     i = len(tokens) - 1
     start = None
     words = 0
@@ -990,10 +1130,10 @@ def _np_before(text: str, pos: int) -> tuple[int, str] | None:
     start = text.index(phrase, start) if phrase in text[start:pos] else start
     # Appositive or aside before a comma: "The union's president, Mara Quint, said";
     # "Two residents, speaking on condition of anonymity, said"; "Interfax, quoting an official, said".
-    head = text[:start].rstrip()
-    if head.endswith(","):
-        prev = _np_before(text, len(head) - 1)
-        if prev is not None and (prev[0] == 0 or text[:prev[0]].rstrip()[-1:] in ".!?“\"") \
+    head_end = _end_before(text, start)
+    if depth < 2 and head_end and text[head_end - 1] == ",":
+        prev = _np_before(text, head_end - 1, depth + 1)
+        if prev is not None and (prev[0] == 0 or _last_before(text, prev[0]) in ".!?“\"") \
                 and not re.search(r"\b(?:said|says|told|reported)\b", prev[1]):
             first_word = phrase.split(" ", 1)[0].lower()
             if first_word.endswith("ing") or first_word in ("who", "interviewed", "speaking", "quoting", "citing"):
@@ -1006,18 +1146,20 @@ def _np_before(text: str, pos: int) -> tuple[int, str] | None:
     return start, phrase
 
 
+_NOT_NP_AFTER = re.compile(r"\s+(?:\w+day|Telegram|Facebook|X|state|local|a\b)")
+
+
 def _np_after(text: str, pos: int) -> tuple[int, str] | None:
     """The noun phrase that starts at `pos` (a source after "according to", "said", "told")."""
-    m = re.match(r"\s+", text[pos:])
-    begin = pos + (m.end() if m else 0)
+    m = re.compile(r"\s+").match(text, pos)
+    begin = m.end() if m else pos
     end = begin
     for words, tok in enumerate(_TOKEN_RE.finditer(text, begin)):
         word = tok.group(0)
         low = word.lower().rstrip(".")
         if not re.match(r"\w", word) or (low in _NP_STOP and low not in _NP_INNER) or words >= 8:
             break
-        if low in ("on", "in", "at") and words and re.match(r"\s+(?:\w+day|Telegram|Facebook|X|state|local|a\b)",
-                                                             text[tok.end():]):
+        if low in ("on", "in", "at") and words and _NOT_NP_AFTER.match(text, tok.end()):
             break
         end = tok.end()
     if end == begin:
@@ -1029,46 +1171,54 @@ def _np_after(text: str, pos: int) -> tuple[int, str] | None:
 def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
     cues: list[Cue] = []
     matches = sorted(_apply(lex.attribution, text), key=lambda rm: (rm[1].start(), -(rm[1].end() - rm[1].start())))
+    reach = -1  # the furthest end of a cue so far
     for rule, m in matches:
-        if any(c.start <= m.start() < c.end for c in cues):
+        # Every cue starts at or before its match, so at or before this one: the furthest end decides.
+        if reach > m.start():
             continue
-        if rule.kind == "marker":
-            after = _np_after(text, m.end())
-            if after is None or after[1].lower().split()[-1] in _NON_AGENT:
-                continue
-            cues.append(_attribution(text, m.start(), after[0] + len(after[1]), after[1]))
-            continue
-        verb = m.group(0).lower()
-        head = text[:m.start()]
-        aux = _AUX.search(head)
-        subject_end = aux.start() if aux else len(head.rstrip())
-        before = _np_before(text, subject_end) if text[:subject_end].strip() else None
-        inverted = not text[:subject_end].strip() or text[:subject_end].rstrip()[-1:] in ",”\"’"
-        head_text = text[:subject_end].rstrip()
-        if inverted and head_text.endswith(","):
-            candidate = _np_before(text, len(head_text) - 1)
-            if candidate and candidate[0] == 0 and "," in candidate[1] and len(candidate[1].split()) <= 8:
-                before, inverted = candidate, False  # "The union's president, Mara Quint, said"
-            elif re.fullmatch(rf"[A-Z][\w{_APOS}-]+(?:\s+[A-Z][\w{_APOS}-]+)+,\s+[^,]{{1,80}},", head_text):
-                before, inverted = (0, head_text[:-1]), False  # "Mara Quint, general secretary of X, said"
-        if verb.startswith("quoted"):
-            quoted = re.match(r"\s+(.+?)\s+as\s+saying\b", text[m.end():])
-            if quoted and before:
-                cues.append(_attribution(text, before[0], m.end() + quoted.end(), quoted.group(1)))
-                continue
-        if before and not inverted:
-            source = before[1]
-            cues.append(_attribution(text, before[0], m.end(), source))
-            continue
-        after = _np_after(text, m.end())
-        if inverted and after and text[:subject_end].strip():
-            # "..., said Anna Berg, a spokeswoman"; "..., the ministry said" has its source before.
-            cues.append(_attribution(text, m.start(), after[0] + len(after[1]), after[1]))
-            continue
-        if not text[:m.start()].strip():
-            continue  # "Reports of looting...": a sentence does not start with its reporting verb
-        cues.append(_attribution(text, m.start(), m.end(), None))
+        cue = _attribution_at(text, rule, m)
+        if cue is not None:
+            cues.append(cue)
+            reach = max(reach, cue.end)
     return cues
+
+
+_NAME_THEN_ROLE = re.compile(rf"[A-Z][\w{_APOS}-]+(?:\s+[A-Z][\w{_APOS}-]+)+,\s+[^,]{{1,80}},")
+_QUOTED_AS_SAYING = re.compile(r"\s+(.+?)\s+as\s+saying\b")
+
+
+def _attribution_at(text: str, rule: Rule, m: re.Match[str]) -> Cue | None:
+    """The attribution one lexicon match makes, if any (reads only the context around the match)."""
+    if rule.kind == "marker":
+        after = _np_after(text, m.end())
+        if after is None or after[1].lower().split()[-1] in _NON_AGENT:
+            return None
+        return _attribution(text, m.start(), after[0] + len(after[1]), after[1])
+    verb = m.group(0).lower()
+    aux = _ends_before(_AUX, text, m.start(), 2 * _NEAR_CHARS)
+    subject_end = aux.start() if aux else _end_before(text, m.start())
+    head_end = _end_before(text, subject_end)
+    before = _np_before(text, subject_end) if head_end else None
+    inverted = not head_end or text[head_end - 1] in ",”\"’"
+    if inverted and head_end and text[head_end - 1] == ",":
+        candidate = _np_before(text, head_end - 1)
+        if candidate and candidate[0] == 0 and "," in candidate[1] and len(candidate[1].split()) <= 8:
+            before, inverted = candidate, False  # "The union's president, Mara Quint, said"
+        elif head_end <= 2 * CONTEXT_CHARS and _NAME_THEN_ROLE.fullmatch(text, 0, head_end):
+            before, inverted = (0, text[:head_end - 1]), False  # "Mara Quint, general secretary of X, said"
+    if verb.startswith("quoted"):
+        quoted = _QUOTED_AS_SAYING.match(_after(text, m.end()))
+        if quoted and before:
+            return _attribution(text, before[0], m.end() + quoted.end(), quoted.group(1))
+    if before and not inverted:
+        return _attribution(text, before[0], m.end(), before[1])
+    after = _np_after(text, m.end())
+    if inverted and after and head_end:
+        # "..., said Anna Berg, a spokeswoman"; "..., the ministry said" has its source before.
+        return _attribution(text, m.start(), after[0] + len(after[1]), after[1])
+    if _blank_before(text, m.start()):
+        return None  # "Reports of looting...": a sentence does not start with its reporting verb
+    return _attribution(text, m.start(), m.end(), None)
 
 
 def _attribution(text: str, start: int, end: int, source: str | None) -> Cue:
@@ -1104,8 +1254,27 @@ def framing_terms(text: str, *, language: str = "en") -> list[Cue]:
 
 # ------------------------------------------------------------------------------------------ driver
 
+# Defence in depth (issue 16): cues are looked for in at most this many characters of a statement. The
+# segmenter never makes a statement this long (compare.segment.MAX_SEGMENT_CHARS); a pre-segmented
+# statement or an `annotate` line can be, and the report then says where detection stopped.
+MAX_CUE_CHARS = 10_000
+
+
+def cue_limit(text: str) -> int | None:
+    """Where cue detection stops in `text` (at a space near MAX_CUE_CHARS), or None when it reads it all."""
+    if len(text) <= MAX_CUE_CHARS:
+        return None
+    space = text.rfind(" ", MAX_CUE_CHARS - CONTEXT_CHARS, MAX_CUE_CHARS)
+    return space if space > 0 else MAX_CUE_CHARS
+
+
 def detect_cues(text: str, *, language: str = "en", reference: date | None = None) -> tuple[Cue, ...]:
-    """All cues of one statement, sorted by position; overlapping cues of one type are merged."""
+    """All cues of one statement, sorted by position; overlapping cues of one type are merged.
+
+    A statement over MAX_CUE_CHARS is read up to `cue_limit(text)`: offsets stay offsets into `text`."""
+    limit = cue_limit(text)
+    if limit is not None:
+        text = text[:limit]
     lex = lexicon(language)
     cues: list[Cue] = []
     cues += find_lexical(text, lex.hedge, CueType.HEDGE)
@@ -1125,13 +1294,12 @@ def detect_cues(text: str, *, language: str = "en", reference: date | None = Non
 
 def _dedupe(cues: list[Cue]) -> list[Cue]:
     """Drop a cue contained in a longer cue of the same type, and names inside dates."""
-    dates = [c for c in cues if c.type == CueType.DATE]
+    dates = _Spans((c.start, c.end) for c in cues if c.type == CueType.DATE)
     kept: list[Cue] = []
     for cue in sorted(cues, key=lambda c: (c.type.value, c.start, -(c.end - c.start))):
         if kept and kept[-1].type == cue.type and kept[-1].start <= cue.start and cue.end <= kept[-1].end:
             continue
-        if cue.type in (CueType.PLACE, CueType.ENTITY) and any(d.start <= cue.start and cue.end <= d.end
-                                                              for d in dates):
+        if cue.type in (CueType.PLACE, CueType.ENTITY) and dates.covers(cue.start, cue.end):
             continue
         kept.append(cue)
     return kept

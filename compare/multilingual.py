@@ -181,8 +181,11 @@ def _digits_value(raw: str) -> float | None:
 
 def find_numbers(text: str, *, language: str = "ru", dates: Sequence[Cue] = ()) -> list[Cue]:
     """Quantities in a Russian or Ukrainian statement, valued like the English ones."""
+    from compare.cues import _Spans
+
     folded = fold_apostrophes(text)
     cues = []
+    in_date = _Spans((d.start, d.end) for d in dates)
     for m in _NUMBER_RE.finditer(folded):
         num = m.group("num")
         is_words = not num[0].isdigit()
@@ -194,7 +197,7 @@ def find_numbers(text: str, *, language: str = "ru", dates: Sequence[Cue] = ()) 
             unit = "%"
         elif m.group("unit"):
             unit = UNITS[re.sub(r"\s+", " ", m.group("unit").lower())]
-        if any(d.start <= m.start("num") < d.end for d in dates):
+        if in_date.has_point(m.start("num")):
             continue  # "21 ноября" is a date
         if _YEAR.match(num) and unit in (None, "year") and not m.group("scale"):
             continue  # "в 2022 году" is a year, not a quantity
@@ -493,7 +496,7 @@ def canonical_source(source: str | None, language: str) -> str | None:
     """One spelling for a source across languages ("Генштаба ВСУ", "the General Staff" -> General Staff)."""
     if not source:
         return source
-    words = source.split()
+    words = source.split()[:_MAX_NAME_WORDS * 2]  # a source phrase is a few words; bound the pairs tried
     for size in range(len(words), 0, -1):  # longest known prefix: "Генштаб ВСУ" -> "Генштаб"
         for first in range(0, len(words) - size + 1):
             entry = lookup_name(" ".join(words[first:first + size]))
@@ -521,15 +524,18 @@ def localise_cues(cues: Sequence[Cue], text: str, *, language: str,
         return list(cues)
     dates = find_dates(text, language=lang, reference=reference)
     numbers = find_numbers(text, language=lang, dates=dates)
-    qualifier_spans = [(c.start, c.end) for c in numbers if (c.value or {}).get("qualifier") != "="]
+    from compare.cues import _Spans
+
+    qualifier_spans = _Spans((c.start, c.end) for c in numbers if (c.value or {}).get("qualifier") != "=")
+    date_spans = _Spans((d.start, d.end) for d in dates)
     out: list[Cue] = []
     for cue in cues:
         if cue.type in (CueType.NUMBER, CueType.DATE):
             continue  # replaced below
-        if cue.type == CueType.NEGATION and any(s <= cue.start < e for s, e in qualifier_spans):
+        if cue.type == CueType.NEGATION and qualifier_spans.has_point(cue.start):
             continue
         if cue.type in (CueType.PLACE, CueType.ENTITY):
-            if any(d.start <= cue.start < d.end for d in dates):
+            if date_spans.has_point(cue.start):
                 continue  # a capitalised month or weekday at the start of a sentence
             out += _localise_names(cue, text, lang)
             continue
@@ -542,6 +548,7 @@ def localise_cues(cues: Sequence[Cue], text: str, *, language: str,
     return out
 
 
+_MAX_NAME_WORDS = 6
 _NOT_NAME_STEMS = ("российск", "русск", "украинск", "російськ", "українськ", "советск", "радянськ")
 
 
@@ -555,7 +562,9 @@ def _localise_names(cue: Cue, text: str, language: str) -> list[Cue]:
         found: list[Cue] = []
         i = 0
         while i < len(words):
-            for j in range(len(words), i, -1):
+            # A known name is at most _MAX_NAME_WORDS words: trying every longer span made a long
+            # capitalised run cost the cube of its length.
+            for j in range(min(len(words), i + _MAX_NAME_WORDS), i, -1):
                 span = cue.text[words[i].start():words[j - 1].end()]
                 if lookup_name(span) is not None:
                     s, e = cue.start + words[i].start(), cue.start + words[j - 1].end()

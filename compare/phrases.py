@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from compare.cues import _APOS, singular
+from compare.cues import _APOS, CONTEXT_CHARS, singular
 from compare.model import Cue, CueType
 
 _WORD = re.compile(rf"[\w{_APOS}&-]+(?:\.\w+)*|[,;:!?“”\"()–—]")
@@ -481,14 +482,17 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
             out.append(Actor(start, end, phrase, _actor_key(phrase)))
         i = b
     # Named subjects: a person or organisation name right before an active verb ("Mayor Elin Harrow praised").
+    # The token after a name is found by bisection and only CONTEXT_CHARS before it are read: a scan from the
+    # start for each name made a long list of names quadratic (issue 16).
+    starts = [t.start() for t in tokens]
     for cue in cues:
         if cue.type != CueType.ENTITY or any(o.start <= cue.start < o.end for o in out):
             continue
-        k = next((n for n, t in enumerate(tokens) if t.start() >= cue.end), len(tokens))
+        k = bisect_left(starts, cue.end)
         if k < len(tokens) and tokens[k].group(0) == ",":
             continue
         subject, passive, verb = _verb_follows(tokens, k)
-        before = text[:cue.start].rstrip()
+        before = text[max(0, cue.start - CONTEXT_CHARS):cue.start].rstrip()
         by_agent = bool(re.search(r"\bby(?:\s+the)?$", before, re.IGNORECASE))
         if _AFTER_PREP.search(re.sub(r"(?:\s+(?:the|a|an))$", "", before)) and not by_agent:
             continue
@@ -496,7 +500,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
             continue
         if subject and verb in _set("reporting_verbs") and not _speech_is_the_act(text, cue.end):
             continue
-        title = re.search(r"((?:[A-Z][a-z]+\s+)?(?:[a-z]+\s+)?)$", text[:cue.start])
+        title = re.search(r"((?:[A-Z][a-z]+\s+)?(?:[a-z]+\s+)?)$", text[max(0, cue.start - CONTEXT_CHARS):cue.start])
         start = cue.start
         if title and title.group(1).strip() and title.group(1).split()[-1].lower() in _set("person_titles"):
             start = cue.start - len(title.group(1))

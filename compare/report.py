@@ -39,7 +39,7 @@ from compare.model import (
 if TYPE_CHECKING:
     from compare.pdf_worker import PdfWorker
 
-SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence
+SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence, statements[].notice
 
 
 # ------------------------------------------------------------------------------------------- JSON
@@ -50,6 +50,37 @@ def cue_json(cue: Any) -> dict[str, Any]:
         out["value"] = cue.value
     if cue.source is not None:
         out["source"] = cue.source
+    return out
+
+
+def statement_notices(document_text: str, statements: Sequence[Statement]) -> dict[int, str]:
+    """Why a statement is not a whole sentence or was not read in full, by statement index (issue 16):
+    a piece of an over-long run of text the segmenter cut, or cue detection bounded to its start."""
+    from compare.cues import _end_before, cue_limit
+    from compare.segment import MAX_SEGMENT_CHARS, forced_cuts
+
+    notices: dict[int, str] = {}
+    cuts = forced_cuts(document_text)
+    if cuts:
+        ends = {_end_before(document_text, c) for c in cuts}
+        starts = {c + len(document_text[c:c + 64]) - len(document_text[c:c + 64].lstrip()) for c in cuts}
+        for s in statements:
+            if s.end in ends or s.start in starts:
+                notices[s.index] = (f"Part of a run of text without sentence ends, split into statements of at most "
+                                    f"{MAX_SEGMENT_CHARS:,} characters.")
+    for s in statements:
+        limit = cue_limit(s.text)
+        if limit is not None:
+            note = f"Cues were looked for in the first {limit:,} of its {len(s.text):,} characters only."
+            notices[s.index] = f"{notices[s.index]} {note}" if s.index in notices else note
+    return notices
+
+
+def _statement_json(s: Statement, notice: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
+                           "language": s.language, "cues": [cue_json(c) for c in s.cues]}
+    if notice:
+        out["notice"] = notice
     return out
 
 
@@ -78,11 +109,9 @@ def to_json(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFI
                 "doc_id": d.doc_id, "outlet": d.outlet, "title": d.title, "url": d.url,
                 "published": d.published, "language": d.language, "synthetic": d.synthetic,
                 "text": d.text,
-                "statements": [
-                    {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
-                     "language": s.language, "cues": [cue_json(c) for c in s.cues]}
-                    for s in by_doc[d.doc_id]
-                ],
+                "statements": [_statement_json(s, notices.get(s.index))
+                               for notices in [statement_notices(d.text, by_doc[d.doc_id])]
+                               for s in by_doc[d.doc_id]],
             }
             for d in comparison.documents
         ],
@@ -257,6 +286,7 @@ def view_model(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CO
         statements_by_doc[s.doc_id].append(s)
     doc_lang = {d.doc_id: (d.language or next((s.language for s in statements_by_doc[d.doc_id]), "") or "")
                 for d in comparison.documents}
+    notices = {d.doc_id: statement_notices(d.text, statements_by_doc[d.doc_id]) for d in comparison.documents}
     diffs_by_event: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     diffs_by_statement: dict[StatementRef, list[str]] = defaultdict(list)
     for d in comparison.differences:
@@ -273,7 +303,8 @@ def view_model(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CO
                 "text": s.text, "language": s.language or doc_lang[s.doc_id], "outlet": outlets[s.doc_id],
                 "segments": split_segments(s.text, highlights[ref]),
                 "cues": [cue_label(c) for c in s.cues], "cues_id": f"cues-{sid}",
-                "differences": diffs_by_statement.get(ref, [])}
+                "differences": diffs_by_statement.get(ref, []),
+                "notice": notices.get(s.doc_id, {}).get(s.index)}
 
     events = []
     for event in comparison.events:
@@ -446,13 +477,13 @@ def templates_dir() -> Path:
     raise RenderError("report_templates: folder not found. Reinstall storydiff.")
 
 
-@lru_cache(maxsize=2)
-def _environment(path: str):  # type: ignore[no-untyped-def]
+@lru_cache(maxsize=4)
+def _environment(path: str, for_pdf: bool = False):  # type: ignore[no-untyped-def]
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html", "j2"],
                       default_for_string=True, default=True), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
+                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize_pdf if for_pdf else _finalize)
     env.filters["tojson_safe"] = _json_for_script
     return env
 
@@ -474,6 +505,32 @@ def _finalize(value: Any) -> Any:
 
     if isinstance(value, str) and not isinstance(value, Markup) and BIDI_CONTROLS.search(value):
         return show_bidi_controls(value)
+    return value
+
+
+# WeasyPrint lays out an `overflow-wrap: anywhere` run in time quadratic in its length (a 20,000-letter
+# token took minutes). The print view gets a zero-width space every BREAK_EVERY characters of a run longer
+# than LONG_RUN, so each run it lays out is short and the whole is linear (issue 16). Only the PDF's
+# markup changes: the review view and the JSON keep the exact text, and links (`://`, `#`) are left alone.
+LONG_RUN = 40
+BREAK_EVERY = 20
+_LONG_RUN = re.compile(rf"[^\s\u200b]{{{LONG_RUN + 1},}}")
+
+
+def breakable(text: str) -> str:
+    """`text` with a zero-width space (a break opportunity) every BREAK_EVERY characters of long runs."""
+    return _LONG_RUN.sub(lambda m: "\u200b".join(m.group()[i:i + BREAK_EVERY]
+                                                  for i in range(0, len(m.group()), BREAK_EVERY)), text)
+
+
+def _finalize_pdf(value: Any) -> Any:
+    """`_finalize`, then break opportunities in over-long runs (not in links)."""
+    from markupsafe import Markup
+
+    value = _finalize(value)
+    if isinstance(value, str) and not isinstance(value, Markup) and len(value) > LONG_RUN \
+            and "://" not in value and not value.startswith("#"):
+        return breakable(value)
     return value
 
 
@@ -511,7 +568,7 @@ def render_html(comparison: Comparison, *, for_pdf: bool = False, page_size: str
     "show N less certain" control (the reader can move the threshold); the PDF leaves the rest out and
     says how many.
     """
-    env = _environment(str(templates_dir()))
+    env = _environment(str(templates_dir()), for_pdf)
     template = env.get_template("report.html.j2")
     left_out: dict[str | None, int] = {}
     if for_pdf:

@@ -30,6 +30,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -96,6 +97,9 @@ OPTIONS: dict[str, Option] = {
     "base_url": Option(None, str, "public URL of the output folder, for absolute links in feed.xml"),
     "feed_entries": Option(50, int, "entries kept in feed.xml", 1),
     "title": Option("storydiff reports", str, "heading of index.html and title of feed.xml"),
+    "article_seconds": Option(120.0, (int, float), "seconds one article's statements and cues may take in a run; "
+                              "past it the article is set aside (logged, kept in the store) and retried next run",
+                              0.001),
 }
 
 
@@ -114,6 +118,7 @@ class JobOptions:
     feed_entries: int
     title: str
     fetch: FetchSettings
+    article_seconds: float = 120.0  # per-article budget for segmentation and cues (issue 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +223,7 @@ def _load_options(table: dict[str, Any], path: Path) -> JobOptions:
         group_threshold=float(values["group_threshold"]), page_size=values["page_size"],
         min_confidence=float(values["min_confidence"]), base_url=values["base_url"],
         feed_entries=values["feed_entries"], title=values["title"],
-        fetch=fetch,
+        fetch=fetch, article_seconds=float(values["article_seconds"]),
     )
 
 
@@ -476,7 +481,8 @@ def run_job(job: Job, *, should_stop: Callable[[], bool] = lambda: False,
         result.status = "interrupted" if stopped else ("partial" if result.errors else "ok")
         result.seconds = round(time.perf_counter() - clock, 3)
         with store.transaction():
-            store.update_run(result.run_id, status=result.status, finished_at=_now())
+            store.update_run(result.run_id, status=result.status, finished_at=_now(),
+                             errors=result.errors)  # with any article set aside while publishing
     return result
 
 
@@ -661,7 +667,10 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
         if (latest is not None and latest["input_hash"] == input_hash
                 and all((folder / name).is_file() for name in _expected_files(job.options.formats))):
             continue
-        jobs.append(_prepare(job, store, story, members, versions, input_hash, map_fn))
+        prepared = _prepare(job, store, story, members, versions, input_hash, map_fn,
+                            set_aside=lambda member, seconds: _set_aside(result, member, seconds, say))
+        if prepared is not None:
+            jobs.append(prepared)
     settings = Settings(model=job.options.model, threshold=job.options.threshold, formats=job.options.formats,
                         cache_path=None, max_article_bytes=job.options.fetch.max_bytes,
                         page_size=job.options.page_size, min_confidence=job.options.min_confidence)
@@ -690,18 +699,75 @@ def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], 
     return stopped
 
 
+class ArticleOverBudget(Exception):
+    """An article's statements and cues took longer than the job's `article_seconds`."""
+
+
+@contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Raise ArticleOverBudget once `seconds` have passed inside the block.
+
+    On the main thread of a POSIX process a timer signal interrupts the work itself; elsewhere (a worker
+    thread, Windows) the block runs to its end and is judged by its duration afterwards, so the article is
+    still set aside but the run waited for it."""
+    clock = time.perf_counter()
+    armed = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if armed:
+        def expire(signum: int, frame: Any) -> None:
+            raise ArticleOverBudget(f"over {seconds:g} s")
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        if armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    if time.perf_counter() - clock > seconds:
+        raise ArticleOverBudget(f"over {seconds:g} s")
+
+
+def _set_aside(result: RunResult, member: Any, seconds: float, say: Notify) -> None:
+    """Record an article set aside for this run: one log line and an entry in the run's history."""
+    message = (f"set aside: statements and cues took over {seconds:g} s (option article_seconds); "
+               "kept in the store, retried next run")
+    say(f"{member['outlet']}: {member['url']}: {message}")
+    result.errors.append({"outlet": member["outlet"], "source": "article", "url": member["url"],
+                          "error": message, "kind": "set_aside"})
+
+
 def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions: dict[int, list[Any]],
-             input_hash: str, map_fn: Callable[..., Any] = map) -> StoryJob:
-    """Documents from the latest versions, statement vectors from the store's embedding table."""
+             input_hash: str, map_fn: Callable[..., Any] = map,
+             set_aside: Callable[[Any, float], None] = lambda member, seconds: None) -> StoryJob | None:
+    """Documents from the latest versions, statement vectors from the store's embedding table.
+
+    Each article's versions are segmented under the job's per-article budget; an article over it is left
+    out of this run's comparison (`set_aside` is told), and the report's input hash is marked so the next
+    run compares the story again. None when too few outlets are left for a report."""
     from compare.embed import EmbeddingCache, get_embedder
     from compare.pipeline import document_language, segment_documents
 
-    def document(member: Any, version: Any) -> Document:
-        return Document(doc_id=f"{_slug(member['outlet'])[:24] or 'outlet'}-{member['id']}",
-                        outlet=member["outlet"], text=version["text"], title=version["title"] or member["title"],
-                        url=member["url"] if member["url"].startswith(("http://", "https://")) else None,
-                        published=member["published"], language=member["language"])
+    budget = job.options.article_seconds
+    kept_members = []
+    version_statements: dict[int, Any] = {}
+    for m in members:
+        try:
+            with time_budget(budget):
+                for v in versions[m["id"]]:
+                    if v["id"] not in version_statements:
+                        version_statements[v["id"]] = segment_documents([_member_document(m, v)])
+        except ArticleOverBudget:
+            set_aside(m, budget)
+            continue
+        kept_members.append(m)
+    if len(kept_members) < len(members):
+        if len({m["outlet"] for m in kept_members}) < job.options.min_outlets:
+            return None
+        input_hash += "+set-aside"  # never equal to a complete input: the next run compares it again
+        members = kept_members
 
+    document = _member_document
     documents = tuple(document(m, versions[m["id"]][-1]) for m in members)
     histories = tuple(
         VersionHistory(m["outlet"], m["url"], tuple((v["fetched_at"], document(m, v)) for v in versions[m["id"]]))
@@ -711,13 +777,8 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     outlets = sorted({d.outlet for d in documents})
     title = story["title"]
     description = f"{len(documents)} articles from {len(outlets)} outlets: {', '.join(outlets)}."
-    old_by_version: dict[int, Any] = {}
-    for m in members:
-        for v in versions[m["id"]]:
-            if v["id"] not in old_by_version:
-                old_by_version[v["id"]] = document(m, v)
-    # Segmentation is per document, so the latest versions' statements are the story's: segment once.
-    version_statements = {vid: segment_documents([doc]) for vid, doc in old_by_version.items()}
+    # Segmentation is per document, so the latest versions' statements are the story's: segmented once, above.
+    version_statements = {v["id"]: version_statements[v["id"]] for m in members for v in versions[m["id"]]}
     statements = [s for m in members for s in version_statements[versions[m["id"]][-1]["id"]]]
     languages = sorted({s.language for s in statements} | {document_language(d) for d in documents})
     embedder = get_embedder(job.options.model, languages=languages)
@@ -740,6 +801,13 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     return StoryJob(story=story_obj, input_hash=input_hash, updated_at=updated_at, embedder_name=embedder.name,
                     model_spec=job.options.model, vectors=dict(zip(texts, vectors, strict=True)),
                     histories=histories)
+
+
+def _member_document(member: Any, version: Any) -> Document:
+    return Document(doc_id=f"{_slug(member['outlet'])[:24] or 'outlet'}-{member['id']}",
+                    outlet=member["outlet"], text=version["text"], title=version["title"] or member["title"],
+                    url=member["url"] if member["url"].startswith(("http://", "https://")) else None,
+                    published=member["published"], language=member["language"])
 
 
 # ------------------------------------------------------------------------------- index and feed

@@ -70,9 +70,51 @@ def paragraph_spans(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
+# pysbd's rules take time quadratic in a paragraph's length on some inputs (a long list of dates takes 80 s
+# at 120 KB), and razdel holds whole paragraphs in memory. A paragraph longer than this is segmented in
+# pieces cut after sentence-final punctuation (else at a space, else anywhere), so each call is bounded and
+# the whole is linear (issue 16). Ordinary paragraphs are far shorter and are never cut.
+MAX_SEGMENT_CHARS = 4000
+_PIECE_END = re.compile(r"[.!?…][\"'»”’)]*\s+")
+
+
+def _pieces(paragraph: str, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:
+    """Spans covering `paragraph`, each at most `limit` long, cut at a sentence end or a space where possible."""
+    spans, start = [], 0
+    while len(paragraph) - start > limit:
+        window_end = start + limit
+        cut = None
+        for m in _PIECE_END.finditer(paragraph, start + limit // 2, window_end):
+            cut = m.end()
+        if cut is None:
+            space = paragraph.rfind(" ", start + limit // 2, window_end)
+            cut = space + 1 if space > start else window_end
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, len(paragraph)))
+    return spans
+
+
+def forced_cuts(text: str) -> list[int]:
+    """Offsets in `text` where an over-long paragraph was cut at a space or mid-word, not at a sentence end:
+    the statements either side of one are pieces of one run of text (the report says so)."""
+    cuts = []
+    for p_start, p_end in paragraph_spans(text):
+        if p_end - p_start <= MAX_SEGMENT_CHARS:
+            continue
+        paragraph = text[p_start:p_end]
+        for _, end in _pieces(paragraph)[:-1]:
+            if not any(m.end() == end for m in _PIECE_END.finditer(paragraph, max(0, end - 16), end)):
+                cuts.append(p_start + end)
+    return cuts
+
+
 def _split_paragraph(paragraph: str, language: str) -> list[tuple[int, int]]:
     if not paragraph.strip():
         return []
+    if len(paragraph) > MAX_SEGMENT_CHARS:
+        return [(offset + s, offset + e) for offset, end in _pieces(paragraph)
+                for s, e in _split_paragraph(paragraph[offset:end], language)]
     if language in CYRILLIC_LANGUAGES or (language not in PYSBD_LANGUAGES and _mostly_cyrillic(paragraph)):
         from razdel import sentenize
 

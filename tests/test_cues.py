@@ -301,3 +301,25 @@ def test_one_singular_rule_serves_numbers_places_and_agents(word: str, expected:
     from compare.cues import singular
 
     assert singular(word) == expected
+
+
+# ------------------------------------------------------------------------------ bounds (issue 16)
+
+def test_cue_detection_of_an_over_long_statement_stops_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from compare import cues as cues_module
+
+    monkeypatch.setattr(cues_module, "MAX_CUE_CHARS", 300)
+    text = " ".join(["40 people were evacuated."] * 40)  # 1,039 characters
+    limit = cues_module.cue_limit(text)
+    assert limit is not None and limit <= 300 and text[limit] == " "
+    found = cues_module.detect_cues(text)
+    assert found and all(c.end <= limit and text[c.start:c.end] == c.text for c in found)
+    assert cues_module.cue_limit("40 people were evacuated.") is None
+
+
+def test_context_checks_read_a_bounded_window_but_keep_their_meaning() -> None:
+    """The look-back rules still see what is right before a match, however long the statement."""
+    filler = "and then " * 500
+    near = detect_cues(filler + "No. 4 was closed, and more than 300 people left.")
+    numbers = [c for c in near if c.type == CueType.NUMBER]
+    assert [c.value["value"] for c in numbers] == [300] and numbers[0].value["qualifier"] == ">"

@@ -15,6 +15,7 @@ Example counts are modest so the suite stays quick on two cores.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +257,47 @@ def test_any_story_keeps_score_ranges_validates_and_renders(story: Story, embedd
     assert page.count("<script") == page.count("</script>") == benign_scripts
     for doc in story.documents:
         assert str(escape(show_bidi_controls(doc.outlet))) in page
+
+
+# ------------------------------------------------------------------------------ time, not only crashes
+# Issue 16: one odd statement (a table of figures, one word repeated, a list of dates) made cue detection
+# quadratic. These feed long runs of one adversarial unit and fail an example that takes over the
+# deadline: generous for linear code (a few hundred ms here), far below what a quadratic path takes
+# (4,000 numbers took 25 s).
+
+ADVERSARIAL_UNITS = st.sampled_from([
+    "12345 ", "said ", "reportedly ", "not ", "Anna Petrova, ", "12 March 2024, ", "Monday ", "\"yes\" ",
+    "... ", ", ", "-- ", "Купянськ ", "123 тысяч, ", "около 40 человек, ", "No. 4 ", "between 3 and ",
+    "The ", "in the village of ", "x", "has also, ", "quoted ", "1,000,000 ", "Kupiansk's ", "港口 ",
+])
+TIMED = settings(max_examples=25, deadline=timedelta(seconds=5),
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@TIMED
+@given(unit=ADVERSARIAL_UNITS, count=st.integers(min_value=500, max_value=4000),
+       language=st.sampled_from(["en", "ru", "uk"]))
+def test_cues_of_a_long_run_of_one_unit_come_within_the_deadline(unit: str, count: int, language: str) -> None:
+    from compare.cues import detect_cues
+
+    text = (unit * count).strip()
+    for cue in detect_cues(text, language=language):
+        assert text[cue.start:cue.end] == cue.text
+
+
+@TIMED
+@given(unit=ADVERSARIAL_UNITS, count=st.integers(min_value=500, max_value=4000),
+       language=st.sampled_from(["en", "ru"]))
+def test_segmenting_and_phrases_of_a_long_run_come_within_the_deadline(unit: str, count: int,
+                                                                       language: str) -> None:
+    from compare import phrases
+    from compare.cues import detect_cues
+
+    text = (unit * count).strip()
+    spans = list(sentence_spans(text, language))
+    assert all(0 <= s < e <= len(text) for s, e in spans)
+    sentence = text[:spans[0][1]] if spans else text
+    cues = detect_cues(sentence, language=language)
+    phrases.find_locations(sentence, cues, language)
+    phrases.find_actors(sentence, cues, language)
+    phrases.find_roles(sentence, cues, language)

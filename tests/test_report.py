@@ -235,3 +235,42 @@ def test_a_very_long_pdf_summarises_the_events_with_fewest_conflicts() -> None:
     assert "1 more events, in brief" in html
     assert html.count('<tr data-event="') == 2  # the coverage matrix still lists every event
     assert "in brief" not in report.render_html(comparison)
+
+
+# ------------------------------------------------------------------------------ bounds (issue 16)
+
+def _with_long_run(token: str) -> Comparison:
+    """hand_made() with one more statement in A: a long run of figures the segmenter had to cut."""
+    from compare.segment import sentence_spans
+
+    base = hand_made()
+    a = base.documents[0]
+    text = a.text + "\n\n" + token
+    extra = [Statement("a", 2 + i, s, e, text[s:e], "en")
+             for i, (s, e) in enumerate(sentence_spans(text[len(a.text) + 2:], "en"))]
+    extra = [replace(s, start=s.start + len(a.text) + 2, end=s.end + len(a.text) + 2) for s in extra]
+    return replace(base, documents=(replace(a, text=text), base.documents[1]),
+                   statements=base.statements + tuple(extra), unique=base.unique + tuple(s.ref for s in extra))
+
+
+def test_statements_cut_from_an_over_long_run_carry_a_notice_in_json_and_html() -> None:
+    comparison = _with_long_run(" ".join(str(n) for n in range(2000)))
+    document = report.to_json(comparison)
+    report.validate_json(document)
+    assert document["schema_version"] == "1.1"
+    statements = document["documents"][0]["statements"]
+    assert all("notice" not in s for s in statements[:2])  # ordinary sentences: no notice, no new field
+    noticed = [s for s in statements[2:] if "notice" in s]
+    assert noticed and all("without sentence ends" in s["notice"] for s in noticed)
+    assert "without sentence ends" in report.render_html(comparison)
+
+
+def test_the_print_view_breaks_long_runs_and_the_review_view_keeps_the_text() -> None:
+    token = "x" * 5000
+    comparison = _with_long_run(token)
+    screen = report.render_html(comparison)
+    printed = report.render_html(comparison, for_pdf=True)
+    assert "\u200b" not in screen
+    assert "x" * (report.BREAK_EVERY + 1) not in printed and "\u200b" in printed
+    assert report.breakable("short words stay") == "short words stay"
+    assert report.breakable(token).replace("\u200b", "") == token

@@ -439,3 +439,49 @@ def test_schedule_command_stops_cleanly_on_sigterm(site, tmp_path: Path) -> None
     assert proc.returncode == 0, stderr
     assert "SIGTERM received" in stderr and "schedule stopped after 1 run" in stderr
     assert not JobLock(tmp_path / "job" / "storydiff.db").is_held_elsewhere()
+
+
+def test_article_over_its_time_budget_is_set_aside_and_retried_next_run(site, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One article whose analysis stalls is set aside with a log line and a history entry; the other
+    stories publish, the article stays in the store, and the next run compares it (issue 16)."""
+    import compare.pipeline
+
+    real = compare.pipeline.segment_documents
+
+    def stalling(documents):  # type: ignore[no-untyped-def]
+        if any(d.outlet == "Valley Courier" for d in documents):
+            time.sleep(120)  # stands in for a pathological article; the budget below interrupts it
+        return real(documents)
+
+    monkeypatch.setattr(compare.pipeline, "segment_documents", stalling)
+    job_path = write_job(tmp_path / "job", site.base_url, options="\narticle_seconds = 5")
+    lines: list[str] = []
+    clock = time.monotonic()
+    result = run_job(load_job(job_path), notify=lines.append)
+    assert time.monotonic() - clock < 120  # interrupted, not waited for
+    assert result.status == "partial"
+    set_aside = [e for e in result.errors if e.get("kind") == "set_aside"]
+    assert set_aside and all(e["outlet"] == "Valley Courier" and "retried next run" in e["error"]
+                             for e in set_aside)
+    assert sum("set aside" in line for line in lines) == len(set_aside)  # one log line per article
+    assert len(result.stories_changed) == 3  # the other articles' stories were published
+    fire = story_of(job_path, "port-of-marlow")
+    assert "Valley Courier" not in {d["outlet"] for d in json.loads((fire / "report.json").read_text())["documents"]}
+    runs = json.loads(CliRunner().invoke(history_command, [str(job_path), "--json"]).output)
+    assert any(e.get("kind") == "set_aside" for e in runs[0]["errors"])
+    assert "set aside" in CliRunner().invoke(history_command, [str(job_path)]).output
+
+    monkeypatch.setattr(compare.pipeline, "segment_documents", real)
+    second = run_job(load_job(job_path))
+    assert second.status == "ok" and fire.name in second.stories_changed
+    assert "Valley Courier" in {d["outlet"] for d in json.loads((fire / "report.json").read_text())["documents"]}
+
+
+def test_time_budget_interrupts_work_and_passes_quick_work() -> None:
+    from compare.schedule import ArticleOverBudget, time_budget
+
+    with time_budget(5):
+        pass
+    with pytest.raises(ArticleOverBudget), time_budget(0.05):
+        time.sleep(10)

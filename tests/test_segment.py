@@ -3,6 +3,7 @@ numbers (razdel plus a merge for abbreviations it splits after)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,27 @@ def test_document_language_is_detected_when_the_manifest_gives_none() -> None:
     assert detect_language("AMD to Acquire Server Innovator SeaMicro") == "en"  # langid says Pidgin: unsure
     manifest = Document(doc_id="d", outlet="o", text="Бои продолжаются на окраине города.", language="uk")
     assert segment(manifest)[0].language == "uk"  # the manifest wins unless a sentence clearly differs
+
+
+# ------------------------------------------------------------------------------ bounds (issue 16)
+
+def test_an_over_long_paragraph_is_segmented_in_bounded_pieces_with_exact_offsets() -> None:
+    from compare.segment import MAX_SEGMENT_CHARS, forced_cuts
+
+    text = "Officials said 40 people left. " + " ".join(str(n) for n in range(3000)) + " The end."
+    spans = list(sentence_spans(text, "en"))
+    assert spans[0] == (0, len("Officials said 40 people left."))
+    assert all(e - s <= MAX_SEGMENT_CHARS for s, e in spans)
+    assert all(text[s:e] == text[s:e].strip() and text[s:e] for s, e in spans)
+    assert all(a[1] <= b[0] for a, b in pairwise(spans))
+    assert "".join(text[s:e] for s, e in spans).replace(" ", "") == text.replace(" ", "")
+    cuts = forced_cuts(text)
+    assert cuts and all(text[c - 1] == " " for c in cuts)  # cut at spaces, never inside a number
+
+
+def test_prose_paragraphs_are_never_cut() -> None:
+    from compare.segment import forced_cuts
+
+    text = "The mayor said the bridge was closed. " * 200  # 7,600 characters of ordinary sentences
+    assert forced_cuts(text) == []
+    assert all(text[s:e].endswith(".") for s, e in sentence_spans(text, "en"))
