@@ -475,7 +475,8 @@ def judge_difference(difference: Any, gold: ClaimStory) -> bool:
     refs = _evidence_refs(difference)
     if difference.type.value == "omission":
         missing = set(difference.missing)
-        return all(not ((a in refs and b.doc_id in missing) or (b in refs and a.doc_id in missing)) for a, b in gold.pairs)
+        return all(not ((a in refs and b.doc_id in missing) or (b in refs and a.doc_id in missing))
+                   for a, b in gold.pairs)
     kind = difference.type.value
     for i, x in enumerate(refs):
         for y in refs[i + 1:]:

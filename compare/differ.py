@@ -326,27 +326,38 @@ _MEASURES = {"%", "pp", "km", "km/h", "km2", "m", "m3", "cm", "mm", "mile", "hec
              "USD", "EUR", "GBP", "crown", "hryvnia", "rouble", "hour", "day", "week", "month", "year", "minute"}
 
 
-def _unit_class(cue: Cue) -> str:
-    """Counts of people or things compare with each other ("17 ships" vs "20 vessels"); measures only with
-    the same measure."""
+# Nouns that count people without saying more about them: "12 civilians" and "15 people" count one thing.
+_PEOPLE = frozenset({"people", "person", "persons", "civilian", "resident", "inhabitant", "individual",
+                     "человек", "людей", "осіб", "людина", "людей", "мирних", "жителей", "жителів"})
+
+
+def _unit_class(cue: Cue) -> str | None:
+    """What a figure counts or measures: a measure compares only with the same measure, a count only with
+    a count of the same noun ("26 people" vs "27 people", not "26 people" vs "19 hijackers"); a bare number
+    ("12", a score, a clock time) says too little to conflict with anything."""
     unit = (cue.value or {}).get("unit") if isinstance(cue.value, dict) else None
-    return unit if unit in _MEASURES else "count"
+    if unit in _MEASURES:
+        return str(unit)
+    if unit in _PEOPLE:
+        return "count:person"
+    return f"count:{unit}" if unit else None
 
 
 def _number_key(cue: Cue) -> str | None:
     value = cue.value if isinstance(cue.value, dict) else {}
-    if value.get("value") is None:
+    unit = _unit_class(cue)
+    if value.get("value") is None or unit is None:
         return None
-    return f"{value.get('value')}|{_unit_class(cue)}"
+    return f"{value.get('value')}|{unit}"
 
 
 def detect_number(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Conflicting quantities of the same kind ("over 80%" vs "about 70%", "12 civilians" vs "15 people")."""
     differences = []
     classes = {_unit_class(c) for st in sides.values() for s in st for c in s.cues if c.type == CueType.NUMBER}
-    for unit in sorted(classes):
+    for unit in sorted(u for u in classes if u is not None):
         differences += _conflict(sides, CueType.NUMBER, DifferenceType.NUMBER, event, outlets, _number_key,
-                                 "figures" + (f" ({unit})" if unit != "count" else ""),
+                                 "figures" + (f" ({unit})" if not unit.startswith("count:") else ""),
                                  keep=lambda s, c, unit=unit: _unit_class(c) == unit)
     return differences
 
