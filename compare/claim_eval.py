@@ -412,6 +412,10 @@ def claim_summary(stories: Sequence[ClaimStory], embedder: Any, *, cache: Any = 
             on_story(n, 2 * len(stories))
     cv = cross_validate(parts, on_fold=(lambda d, t: on_story(len(stories) + d, 2 * len(stories)))
                         if on_story else None)
+    from compare.config import DEFAULT_MIN_CONFIDENCE
+
+    differences = difference_report(parts, cv, min_confidence=DEFAULT_MIN_CONFIDENCE)
+    differences.pop("_judged")
     for key in ("_linked", "_scores", "_thresholds"):
         cv.pop(key)
     rows = [cv, *baselines(parts), shipped_metrics(parts, default_claim_weights(embedder.name))]
@@ -425,6 +429,7 @@ def claim_summary(stories: Sequence[ClaimStory], embedder: Any, *, cache: Any = 
         "agreement": annotator_agreement(stories),
         "threshold_rule": f"F{THRESHOLD_BETA:g} on the training stories",
         "methods": [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in rows],
+        "differences": differences,
     }
 
 
@@ -450,6 +455,21 @@ def format_claim_summary(s: dict[str, Any]) -> str:
     for row in cv["per_story"]:
         lines.append(f"  {row['story']:<16} statements {row['statements']:>4}  sure {row['sure']:>4}  "
                      f"P {row['precision']:.2f}  R {row['recall']:.2f}  F1 {row['f1']:.2f}")
+    diff = s.get("differences")
+    if diff:
+        lines += ["", f"differences (claim scorer and confidence model both out of fold): {diff['differences']} "
+                      f"reported, right {diff['precision']}; shown at --min-confidence {diff['min_confidence']}: "
+                      f"{diff['shown']}, right {diff['shown_precision']}; calibration error (ECE) {diff['ece']}",
+                  f"  {'type':<12} {'reported':>8} {'right':>6} {'shown':>6} {'right':>6} {'recall':>7} {'gold':>5}"]
+        for row in diff["per_type"]:
+            def fmt(value: Any) -> str:
+                return "-" if value is None else f"{value:.2f}"
+            lines.append(f"  {row['type']:<12} {row['reported']:>8} {fmt(row['precision']):>6} {row['shown']:>6} "
+                         f"{fmt(row['shown_precision']):>6} {fmt(row['recall']):>7} {row['gold']:>5}")
+        lines += ["  reliability (confidence bin: mean confidence, share right):"]
+        lines += [f"    {r['bin']}  n={r['n']:>4}  {r['confidence']:.3f}  {r['right']:.3f}"
+                  for r in diff["reliability"]]
+        lines += ["right: by ../shared/eval/claims-guide.md section 4; recall: sure gold (pair, type) items covered."]
     return "\n".join(lines)
 
 

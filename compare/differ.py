@@ -326,9 +326,14 @@ _MEASURES = {"%", "pp", "km", "km/h", "km2", "m", "m3", "cm", "mm", "mile", "hec
              "USD", "EUR", "GBP", "crown", "hryvnia", "rouble", "hour", "day", "week", "month", "year", "minute"}
 
 
-# Nouns that count people without saying more about them: "12 civilians" and "15 people" count one thing.
-_PEOPLE = frozenset({"people", "person", "persons", "civilian", "resident", "inhabitant", "individual",
-                     "человек", "людей", "осіб", "людина", "людей", "мирних", "жителей", "жителів"})
+# Counted nouns that name one kind of thing: "12 civilians" and "15 people", "17 ships" and "20 vessels".
+_SAME_COUNT = {
+    **dict.fromkeys(("people", "person", "persons", "civilian", "resident", "inhabitant", "individual", "человек",
+                     "людей", "осіб", "людина", "мирних", "жителей", "жителів"), "person"),
+    **dict.fromkeys(("ship", "vessel", "boat", "судно", "судов", "суден", "корабель"), "vessel"),
+    **dict.fromkeys(("soldier", "troop", "serviceman", "военнослужащих", "військових", "солдат"), "soldier"),
+    **dict.fromkeys(("house", "home", "household", "dwelling", "домов", "будинків", "домохозяйств"), "home"),
+}
 
 
 def _unit_class(cue: Cue) -> str | None:
@@ -338,9 +343,7 @@ def _unit_class(cue: Cue) -> str | None:
     unit = (cue.value or {}).get("unit") if isinstance(cue.value, dict) else None
     if unit in _MEASURES:
         return str(unit)
-    if unit in _PEOPLE:
-        return "count:person"
-    return f"count:{unit}" if unit else None
+    return f"count:{_SAME_COUNT.get(str(unit), unit)}" if unit else None
 
 
 def _number_key(cue: Cue) -> str | None:

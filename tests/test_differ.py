@@ -304,7 +304,8 @@ def test_type_score_ratios_on_a_tiny_case() -> None:
 # Differ on the gold alignment: (precision, recall) floors a little below the values in README, Difference typing
 # (the gold files are still growing, so the floors leave some room).
 GOLD_FLOORS = {
-    "omission": (0.8, 0.95), "number": (0.95, 0.95), "date": (0.9, 0.9), "hedging": (0.8, 0.8),
+    "omission": (0.8, 0.95), "number": (0.95, 0.85),  # number: only figures of one noun or measure conflict
+    "date": (0.9, 0.9), "hedging": (0.8, 0.8),
     "negation": (0.8, 0.8), "wording": (0.8, 0.8), "attribution": (0.85, 0.85), "place": (0.85, 0.9),
     "entity": (0.9, 0.9),
 }
