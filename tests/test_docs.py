@@ -34,3 +34,35 @@ def test_docs_document_every_json_top_level_field() -> None:
 
     for field in json_schema()["properties"]:
         assert re.search(rf"`{field}(\[\])?`", JSON_DOC), f"docs/json-report.md does not document JSON field {field!r}"
+
+
+CLI_DOC = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+
+
+def _long_options(name: str) -> list[str]:
+    import click
+
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None, name
+    return [opt for param in command.params if isinstance(param, click.Option)
+            for opt in (*param.opts, *param.secondary_opts) if opt.startswith("--") and opt != "--help"]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_and_option_is_in_the_cli_reference(name: str) -> None:
+    assert f"## storydiff {name}\n" in CLI_DOC, f"docs/cli.md has no section for storydiff {name}"
+    section = CLI_DOC.split(f"## storydiff {name}\n", 1)[1].split("\n## ", 1)[0]
+    for option in _long_options(name):
+        assert re.search(rf"`[^`]*{re.escape(option)}\b", section), \
+            f"docs/cli.md, storydiff {name}: option {option} is not documented"
+
+
+def test_benchmark_scripts_write_only_under_docs() -> None:
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        assert "README" not in script.read_text(encoding="utf-8"), f"{script.name} refers to the README"
+
+
+def test_mkdocs_nav_lists_every_docs_page() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f": {page.name}\n" in nav, f"mkdocs.yml nav does not list docs/{page.name}"
