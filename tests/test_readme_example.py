@@ -28,7 +28,8 @@ def test_the_readme_example_is_short_and_names_the_demo_story() -> None:
 def test_the_readme_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STORYDIFF_CACHE", str(tmp_path / "cache"))
     story, out = ROOT / "tests" / "fixtures" / "tiny", tmp_path / "out"
-    code = readme_example().replace('"corpora/kupyansk"', repr(str(story))).replace('Path("out")', f"Path({str(out)!r})")
+    code = readme_example().replace('"corpora/kupyansk"', repr(str(story)))
+    code = code.replace('Path("out")', f"Path({str(out)!r})")
     exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert len(report["documents"]) >= 2 and report["differences"]
