@@ -328,7 +328,7 @@ _MEASURES = {"%", "pp", "km", "km/h", "km2", "m", "m3", "cm", "mm", "mile", "hec
 
 # Nouns that count people without saying more about them: "12 civilians" and "15 people" count one thing.
 _PEOPLE = frozenset({"people", "person", "persons", "civilian", "resident", "inhabitant", "individual",
-                     "человек", "людей", "осіб", "людина", "людей", "мирних", "жителей", "жителів"})
+                     "человек", "людей", "осіб", "людина", "мирних", "жителей", "жителів"})
 
 
 def _unit_class(cue: Cue) -> str | None:
