@@ -1,6 +1,6 @@
-"""storydiff's aligner next to single-signal baselines on the ECB+ dev stories; writes the README accuracy table.
+"""storydiff's aligner next to single-signal baselines on the ECB+ dev stories; writes the table in docs/accuracy.md.
 
-    .venv/bin/python benchmarks/accuracy.py            # both ECB+ dev files, writes the README accuracy table
+    .venv/bin/python benchmarks/accuracy.py            # both ECB+ dev files, writes docs/accuracy.md's table
     .venv/bin/python benchmarks/accuracy.py --no-write # print the table only
 
 Everything runs in one process on the same statements and embeddings (packaged all-MiniLM-L6-v2).
@@ -176,7 +176,7 @@ def table(results: dict[str, dict], cv: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=ROOT / "README.md")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "accuracy.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     paths = [EVAL_DIR / f for f in FILES]

@@ -305,7 +305,8 @@ def render(results: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
                                                    "replace and keeps few of the links: see the ANN table); fuzzy "
                                                    "matching runs in a compiled kernel and no Link objects are made, "
                                                    "and what is left is spread over the main thread (block logits, "
-                                                   "top-k, sparse products, event clustering); see README, Speed"))
+                                                   "top-k, sparse products, event clustering); see docs/method.md and "
+                                                   "docs/benchmarks-history.md"))
 
     # ---------------------------------------------------------------- pdf
     pdf = results.get("pdf", {})
@@ -370,8 +371,8 @@ def render(results: dict[str, dict[str, Any]], info: dict[str, Any]) -> str:
                                                "conditional re-check of every known page (edits are found only so; "
                                                "here every article was first seen minutes before, so all are "
                                                "re-checked, where a real archive re-checks its 72-hour window) "
-                                               "and a whole-story re-comparison of each touched story; see README "
-                                               "\"Cost of a run\""))
+                                               "and a whole-story re-comparison of each touched story; see "
+                                               "docs/scheduled-runs.md, \"Cost of a run\""))
 
     # ---------------------------------------------------------------- dask
     dk = results.get("dask", {})
@@ -453,7 +454,7 @@ def ann_lines(ann: dict[str, Any] | None) -> list[str]:
 
 
 def dask_table(dask: dict[str, Any], info: dict[str, Any]) -> str:
-    """The 1 vs 2 local workers table, also written into the README (Dask section)."""
+    """The 1 vs 2 local workers table, also written into docs/dask.md."""
     if not dask or "error" in dask:
         return f"Not measured in the last `make bench`: {dask.get('error', 'section not run')}."
     return "\n".join([
@@ -477,7 +478,7 @@ def dask_table(dask: dict[str, Any], info: dict[str, Any]) -> str:
 
 
 def update_distributed_doc(table: str) -> None:
-    path = ROOT / "README.md"
+    path = ROOT / "docs" / "dask.md"
     if not path.is_file():
         return
     text = path.read_text("utf-8")

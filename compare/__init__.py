@@ -6,7 +6,7 @@ Usage::
     comparison = compare_story(load_story("corpora/kupyansk"))
     print(len(comparison.events), len(comparison.differences))
 
-Pipeline: corpus -> segment -> cues -> embed -> align -> differ -> report (see README, Architecture).
+Pipeline: corpus -> segment -> cues -> embed -> align -> differ -> report (see docs/architecture.md).
 """
 
 import logging

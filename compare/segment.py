@@ -3,7 +3,7 @@
 Segmenters: pysbd (rule-based, "Golden Rules" for news abbreviations, initials, "U.S.", decimals) for
 English and other Latin-script languages; razdel for Russian and Ukrainian, which pysbd handles worse
 (abbreviations like "г.", "т.ч.", initials in Cyrillic). Both are maintained, deterministic and fast
-enough; see README "Segmentation" for the comparison. Paragraph breaks are always sentence breaks.
+enough; see docs/multilingual.md for the comparison. Paragraph breaks are always sentence breaks.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def test_labelled_lines_are_well_formed(kind: str) -> None:
             assert item.get("sources"), item["id"]
 
 
-# Regression floors on the labelled set (measured values: README, Cue detection); these sit a little below.
+# Regression floors on the labelled set (measured values: docs/cues.md); these sit a little below.
 FLOORS = {
     "hedge": {"sent_f1": 0.90, "overlap_r": 0.90},
     "negation": {"sent_f1": 0.95, "overlap_r": 0.95},

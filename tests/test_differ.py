@@ -301,7 +301,7 @@ def test_type_score_ratios_on_a_tiny_case() -> None:
 
 # ---------------------------------------------------------------------------------- demo gold
 
-# Differ on the gold alignment: (precision, recall) floors a little below the values in README, Difference typing
+# Differ on the gold alignment: (precision, recall) floors a little below the values in docs/differences.md
 # (the gold files are still growing, so the floors leave some room).
 GOLD_FLOORS = {
     "omission": (0.8, 0.95), "number": (0.95, 0.85),  # number: only figures of one noun or measure conflict

@@ -56,7 +56,7 @@ def load_payloads() -> list[dict[str, str]]:
 
 PAYLOADS = load_payloads()
 # Long words get a story of their own: in the PDF they cost time quadratic in their length (see
-# README, Security and robustness, "Known limits"), so the PDF check uses shorter ones (test_pdf_shows_long_words...).
+# docs/security.md, "Known limits"), so the PDF check uses shorter ones (test_pdf_shows_long_words...).
 _SHORT = [p for p in PAYLOADS if p["family"] != "long-word"]
 LONG_WORDS = [p for p in PAYLOADS if p["family"] == "long-word"]
 CHUNKS = [_SHORT[i::-(-len(_SHORT) // CHUNK)] for i in range(-(-len(_SHORT) // CHUNK))] + [LONG_WORDS]
