@@ -812,9 +812,37 @@ def _stem(token: str) -> str:
     return token
 
 
+# A substitution longer than this on either side is a different clause, not a word that differs.
+MAX_SUBSTITUTION_WORDS = 4
+
+
+def _substitutions(left: Statement, right: Statement) -> list[tuple[Statement, int, int]]:
+    """Content words that one statement has where the other has different words, found by aligning the two
+    statements word by word (difflib): "since 2002" against "since 2003", "slams" against "criticized".
+    Words only one side has (extra content) are not differences of wording and are not marked."""
+    from difflib import SequenceMatcher
+
+    words_l = list(_TOKEN.finditer(left.text))
+    words_r = list(_TOKEN.finditer(right.text))
+    matcher = SequenceMatcher(None, [_stem(m.group(0)) for m in words_l], [_stem(m.group(0)) for m in words_r],
+                              autojunk=False)
+    out: list[tuple[Statement, int, int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        # a run replaced by a run: its first words stand against each other ("2002, her office said" against
+        # "2003"); what is left over on the longer side is extra content
+        n = min(i2 - i1, j2 - j1)
+        if tag != "replace" or n > MAX_SUBSTITUTION_WORDS:
+            continue
+        for statement, run in ((left, words_l[i1:i1 + n]), (right, words_r[j1:j1 + n])):
+            out += [(statement, m.start(), m.end()) for m in run
+                    if m.group(0).lower() not in STOPWORDS and len(m.group(0)) >= 2]
+    return out
+
+
 def find_highlights(statements: Sequence[Statement], events: Sequence[Event],
                     differences: Sequence[Difference]) -> tuple[Highlight, ...]:
-    """Word spans to highlight: evidence of typed differences, then words no counterpart shares."""
+    """Word spans to highlight: the evidence of typed differences, then, inside each pair of statements of
+    one event, the words one has where the other has different ones (not every word the other lacks)."""
     by_ref = {s.ref: s for s in statements}
     highlights: list[Highlight] = []
     typed: dict[StatementRef, list[tuple[int, int]]] = defaultdict(list)
@@ -828,20 +856,17 @@ def find_highlights(statements: Sequence[Statement], events: Sequence[Event],
             start, end = ev.start - statement.start, ev.end - statement.start
             highlights.append(Highlight(ev.doc_id, ev.index, start, end, diff.type, diff.difference_id))
             typed[statement.ref].append((start, end))
+    plain: dict[StatementRef, set[tuple[int, int]]] = defaultdict(set)
     for event in events:
-        members = [by_ref[m] for m in event.members]
-        # each member's stems once, pooled per outlet (a big event has dozens of members)
-        stems_by_doc: dict[str, set[str]] = defaultdict(set)
-        for member in members:
-            stems_by_doc[member.doc_id].update(map(_stem, _TOKEN.findall(member.text)))
-        for statement in members:
-            others = set().union(*(stems for doc_id, stems in stems_by_doc.items() if doc_id != statement.doc_id))
-            for m in _TOKEN.finditer(statement.text):
-                word = m.group(0)
-                if word.lower() in STOPWORDS or _stem(word) in others or len(word) < 2:
-                    continue
-                if any(s <= m.start() < e for s, e in typed[statement.ref]):
-                    continue
-                highlights.append(Highlight(statement.doc_id, statement.index, m.start(), m.end()))
+        members = [by_ref[m] for m in sorted(event.members) if m in by_ref]
+        for i, left in enumerate(members):
+            for right in members[i + 1:]:
+                if left.doc_id == right.doc_id or left.language[:2] != right.language[:2]:
+                    continue  # across languages no word lines up with another
+                for statement, start, end in _substitutions(left, right):
+                    if not any(s <= start < e for s, e in typed[statement.ref]):
+                        plain[statement.ref].add((start, end))
+    for ref, spans in plain.items():
+        highlights += [Highlight(ref.doc_id, ref.index, start, end) for start, end in sorted(spans)]
     highlights.sort(key=lambda h: (h.doc_id, h.index, h.start, h.end, str(h.type)))
     return tuple(highlights)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compare.cues import detect_cues
-from compare.differ import find_differences
+from compare.differ import find_differences, find_highlights
 from compare.model import Difference, DifferenceType, Document, Event, Evidence, Statement, StatementRef
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -337,3 +337,14 @@ def test_pipeline_errors_are_attributed_and_counted(demo_scores) -> None:  # typ
     for score in pipeline.values():
         assert score.found + score.missed_alignment <= score.gold
         assert score.correct + score.fp_alignment <= score.predicted
+
+
+def test_highlights_mark_the_substituted_words_of_a_linked_pair_not_its_extra_words() -> None:
+    """Issue 15: inside a pair of statements of one claim, the words that differ ("2002" against "2003") are
+    marked; words only one side has (extra content) are not."""
+    left = Statement("a", 0, 0, 0, "Pelosi has led House Democrats since 2002, her office said on Monday.")
+    right = Statement("b", 0, 0, 0, "Pelosi has led House Democrats since 2003.")
+    event = Event("E1", (left.ref, right.ref), ("a", "b"), 1.0)
+    marked = {(h.doc_id, (left if h.doc_id == "a" else right).text[h.start:h.end])
+              for h in find_highlights([left, right], [event], [])}
+    assert marked == {("a", "2002"), ("b", "2003")}
