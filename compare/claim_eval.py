@@ -65,32 +65,48 @@ class ClaimStory:
         return frozenset(self.pairs)
 
 
-def _ref(value: Any, doc_ids: Sequence[str], where: str) -> StatementRef:
-    if not (isinstance(value, list) and len(value) == 2 and value[0] in doc_ids and isinstance(value[1], int)):
+def _ref(value: Any, sizes: dict[str, int | None], where: str) -> StatementRef:
+    """A pair end [doc_id, sentence index]; `sizes` gives each document's sentence count (None: not known
+    before segmentation)."""
+    if not (isinstance(value, list) and len(value) == 2 and value[0] in sizes and isinstance(value[1], int)
+            and not isinstance(value[1], bool)):
         raise CorpusError(f"{where}: a pair end must be [doc_id, sentence index], got {value!r}.")
+    size = sizes[value[0]]
+    if value[1] < 0 or (size is not None and value[1] >= size):
+        raise CorpusError(f"{where}: pair end {value!r}: document {value[0]!r} has no sentence {value[1]} "
+                          f"({size} sentences, numbered from 0).")
     return StatementRef(str(value[0]), int(value[1]))
 
 
 def claim_story_from_json(data: dict[str, Any], *, source: str) -> ClaimStory:
     story = story_from_json(data, source=source)
-    doc_ids = [d.doc_id for d in story.documents]
+    sizes = {d.doc_id: len(d.sentences) if d.sentences is not None else None for d in story.documents}
     annotations = data.get("annotations")
     if not isinstance(annotations, list) or len(annotations) < 2:
         raise CorpusError(f"{source}: claim gold needs 'annotations' from at least two annotators.")
     names: set[str] = set()
     merged: dict[Pair, dict[str, Any]] = {}
     for n, annotation in enumerate(annotations):
+        if not isinstance(annotation, dict) or not isinstance(annotation.get("pairs") or [], list):
+            raise CorpusError(f"{source}: annotations[{n}] must be an object with a 'pairs' list.")
         name = str(annotation.get("annotator", n))
+        if name in names:
+            raise CorpusError(f"{source}: annotator {name!r} is listed twice; claim gold needs two or more "
+                              "different annotators.")
         names.add(name)
         for entry in annotation.get("pairs") or []:
-            a = _ref(entry.get("a"), doc_ids, source)
-            b = _ref(entry.get("b"), doc_ids, source)
+            differences = (entry.get("differences") or []) if isinstance(entry, dict) else None
+            if not isinstance(differences, list) or not all(isinstance(d, dict) for d in differences):
+                raise CorpusError(f"{source}: annotations[{n}]: each pair must be an object with 'a', 'b' and "
+                                  f"an optional 'differences' list of objects, got {entry!r}.")
+            a = _ref(entry.get("a"), sizes, source)
+            b = _ref(entry.get("b"), sizes, source)
             if a.doc_id == b.doc_id:
                 continue
             key = (a, b) if a < b else (b, a)
             slot = merged.setdefault(key, {"annotators": set(), "types": set(), "words": []})
             slot["annotators"].add(name)
-            for diff in entry.get("differences") or []:
+            for diff in differences:
                 kind = str(diff.get("type", ""))
                 if kind not in DIFFERENCE_TYPES:
                     raise CorpusError(f"{source}: unknown difference type {kind!r}; use one of {DIFFERENCE_TYPES}.")
