@@ -457,10 +457,10 @@ def format_claim_summary(s: dict[str, Any]) -> str:
         f"annotator agreement (pair F1): {agreement['f1']:.3f}",
         f"model {s['model']}; thresholds chosen by {s['threshold_rule']}; leave-one-story-out",
         "",
-        f"{'method':<58} {'P':>6} {'R':>6} {'F1':>6} {'links/stmt':>10}",
+        f"{'method':<72} {'P':>6} {'R':>6} {'F1':>6} {'links/stmt':>10}",
     ]
     for row in s["methods"]:
-        lines.append(f"{row['method'][:58]:<58} {row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f} "
+        lines.append(f"{row['method'][:72]:<72} {row['precision']:>6.3f} {row['recall']:>6.3f} {row['f1']:>6.3f} "
                      f"{row['links_per_statement']:>10.2f}")
     cv = s["methods"][0]
     lines += ["", "P: links that are possible gold pairs; R: sure gold pairs linked (Och & Ney).",

@@ -323,6 +323,9 @@ def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None
     from compare.embed import EmbeddingCache, default_cache_path, get_embedder
     from compare.pipeline import document_language
 
+    for dataset in datasets:
+        if not dataset.is_file():
+            raise CorpusError(f"{dataset}: no such file. Pass an evaluation JSON Lines file.")
     kinds = {is_claim_gold(d) for d in datasets}
     if len(kinds) > 1:
         raise CorpusError("eval: pass either claim-gold files or event-gold (gold_pairs) files, not both.")
