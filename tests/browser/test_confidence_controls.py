@@ -25,11 +25,19 @@ CERTAIN = [d for d in SORTED if CONFIDENCES[d] >= 0.5]  # the default threshold 
 
 
 @pytest.fixture(scope="module")
-def varied(bridge_comparison: Any) -> Any:
-    assert {d.difference_id for d in bridge_comparison.differences} == set(CONFIDENCES)
-    return replace(bridge_comparison, meta=dict(bridge_comparison.meta),
+def varied() -> Any:
+    """The bridge story in the coarse view (--granularity event): one event holding six differences, which
+    is what these controls are exercised on."""
+    from compare.config import Settings
+    from compare.corpus import load_story
+    from compare.pipeline import compare_story
+
+    story = Path(__file__).resolve().parents[1] / "fixtures" / "bridge-story"
+    comparison = compare_story(load_story(story), Settings(model="minilm", cache_path=None, granularity="event"))
+    assert {d.difference_id for d in comparison.differences} == set(CONFIDENCES)
+    return replace(comparison, meta=dict(comparison.meta),
                    differences=tuple(replace(d, confidence=CONFIDENCES[d.difference_id])
-                                     for d in bridge_comparison.differences))
+                                     for d in comparison.differences))
 
 
 @pytest.fixture(scope="module")
