@@ -305,16 +305,29 @@ def evaluate(items: Sequence[EvalStory], embedder: Any, *, threshold: float | No
 @click.option("--errors", default=5, show_default=True, type=click.IntRange(0, 100),
               help="Event-level gold only: how many worst false and missed links to show.")
 @click.option("--cache/--no-cache", default=True, show_default=True, help="Cache embeddings on disk.")
+@click.option("--cue-split", type=click.Choice(["test", "dev", "all"]), default="test", show_default=True,
+              help="Cue corpora only: which split to score (test is held out from tuning).")
 def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None, weights_path: Path | None,
-                 as_json: bool, errors: int, cache: bool) -> None:
+                 as_json: bool, errors: int, cache: bool, cue_split: str = "test") -> None:
     """Measure alignment accuracy on annotated JSON Lines data.
 
     Claim gold (stories with two or more annotators' `annotations`, see docs/claim-gold.md): the claim
     scorer refitted leave-one-story-out, next to baselines whose thresholds are chosen the same way,
     with annotator agreement; several files are pooled. Event-level gold (ECB+ `gold_pairs`): pair
     precision/recall/F1, average precision, precision@1, a P/R curve, the worst errors, and the claim
-    aligner's links per statement next to embedding cosine at its best threshold. Progress goes to stderr.
+    aligner's links per statement next to embedding cosine at its best threshold. Cue corpora (`cue_corpus`
+    JSON Lines from benchmarks/build_cue_corpora.py): cue P/R/F1 per corpus and type next to a word-list
+    baseline (compare/cue_eval.py). Progress goes to stderr.
     """
+    from compare.cue_eval import cue_summary, format_cue_summary, is_cue_corpus
+
+    cue_sets = [d for d in datasets if is_cue_corpus(d)]
+    if cue_sets:
+        if len(cue_sets) != len(datasets):
+            raise CorpusError("eval: pass cue corpora on their own, not with claim or event gold.")
+        cue_result = cue_summary(cue_sets, split=cue_split)
+        click.echo(json.dumps(cue_result, indent=2) if as_json else format_cue_summary(cue_result))
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
