@@ -167,7 +167,18 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
         synthetic = entry.get("synthetic", False)
         if not isinstance(synthetic, bool):
             raise CorpusError(f"{where} ({rel}): 'synthetic' must be true or false, got {_type_name(synthetic)}.")
+        # A pre-segmented article (an annotated corpus such as ECB+, whose claim gold counts sentences): one
+        # sentence per line, used unchanged and in order, as a story JSON's `sentences`; blank lines are skipped.
+        per_line = entry.get("one_sentence_per_line", False)
+        if not isinstance(per_line, bool):
+            raise CorpusError(
+                f"{where} ({rel}): 'one_sentence_per_line' must be true or false, got {_type_name(per_line)}."
+            )
         text = read_article(file_path, max_bytes=max_article_bytes)
+        sentences = None
+        if per_line:
+            sentences = tuple(line.strip() for line in text.split("\n") if line.strip())
+            text = "\n".join(sentences)
         doc_id = _opt_str(entry, "id", manifest_path)
         if not doc_id:  # default id from the file name; "a.html" and "a.txt" both listed get distinct ids
             taken = {d.doc_id for d in documents}
@@ -184,6 +195,7 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
             language=_opt_language(entry, manifest_path),
             source_path=str(file_path),
             synthetic=synthetic,
+            sentences=sentences,
         ))
     story_id = _opt_str(manifest, "id", manifest_path) or _slug(root.name)
     return Story(story_id, _clean(title), _clean(description), tuple(documents), str(folder))
