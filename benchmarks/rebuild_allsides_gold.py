@@ -155,7 +155,33 @@ def rebuild(stories: Sequence[dict[str, Any]], source: Path) -> list[dict[str, A
                               "title": doc.get("article_title"), "url": doc.get("url"),
                               "published": doc.get("date"), "sentences": sentences})
         out.append({"id": story["id"], "title": story.get("title"), "documents": documents,
-                    "annotations": story["annotations"]})
+                    "annotations": _with_words(story["annotations"], documents, story.get("id"))})
+    return out
+
+
+def _with_words(annotations: Sequence[dict[str, Any]], documents: Sequence[dict[str, Any]], story: Any
+                ) -> list[dict[str, Any]]:
+    """The annotations with each difference's exact words cut from its sentences (`a_span`/`b_span`, offsets
+    into the sentence, stand in for `a_words`/`b_words`: no article words are stored in the repository)."""
+    sentences = {d["doc_id"]: d["sentences"] for d in documents}
+    out = []
+    for annotation in annotations:
+        pairs = []
+        for pair in annotation.get("pairs") or []:
+            try:
+                texts = {side: sentences[pair[side][0]][pair[side][1]] for side in ("a", "b")}
+            except (KeyError, IndexError, TypeError) as exc:
+                raise RebuildError(f"story {story!r}: pair {pair.get('a')} ~ {pair.get('b')} points outside the "
+                                   "rebuilt sentences.") from exc
+            differences = []
+            for diff in pair.get("differences") or []:
+                restored = {k: v for k, v in diff.items() if not k.endswith("_span")}
+                for side in ("a", "b"):
+                    span = diff.get(f"{side}_span")
+                    restored[f"{side}_words"] = texts[side][span[0]:span[1]] if span else ""
+                differences.append(restored)
+            pairs.append({**pair, "differences": differences})
+        out.append({**annotation, "pairs": pairs})
     return out
 
 
