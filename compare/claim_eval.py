@@ -372,6 +372,9 @@ def event_pair_precision(parts: Sequence[StoryPairs], scores: Sequence[np.ndarra
 def cross_validate(parts: Sequence[StoryPairs], *, beta: float = THRESHOLD_BETA,
                    on_fold: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Leave-one-story-out: the claim scorer and its threshold fitted on the other stories."""
+    if len(parts) < 2:
+        raise CorpusError("claim evaluation fits the scorer on the other stories (leave one story out): "
+                          f"pass at least two stories, got {len(parts)}.")
     linked, oof_scores, thresholds = [], [], []
     for k, p in enumerate(parts):
         train = [q for j, q in enumerate(parts) if j != k]

@@ -813,7 +813,7 @@ def _stem(token: str) -> str:
 
 
 # A substitution longer than this on either side is a different clause, not a word that differs.
-MAX_SUBSTITUTION_WORDS = 4
+MAX_SUBSTITUTION_WORDS = 3
 
 
 def _substitutions(left: Statement, right: Statement) -> list[tuple[Statement, int, int]]:
@@ -827,11 +827,13 @@ def _substitutions(left: Statement, right: Statement) -> list[tuple[Statement, i
     matcher = SequenceMatcher(None, [_stem(m.group(0)) for m in words_l], [_stem(m.group(0)) for m in words_r],
                               autojunk=False)
     out: list[tuple[Statement, int, int]] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        # a run replaced by a run: its first words stand against each other ("2002, her office said" against
-        # "2003"); what is left over on the longer side is extra content
+    opcodes = matcher.get_opcodes()
+    for k, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        # a run replaced by a run right after words both share ("since 2002, her office said" against "since
+        # 2003"): the first words of each side stand against each other, what is left over on the longer
+        # side is extra content. Without a shared word before it, a replaced run is a reordering.
         n = min(i2 - i1, j2 - j1)
-        if tag != "replace" or n > MAX_SUBSTITUTION_WORDS:
+        if tag != "replace" or n > MAX_SUBSTITUTION_WORDS or k == 0 or opcodes[k - 1][0] != "equal":
             continue
         for statement, run in ((left, words_l[i1:i1 + n]), (right, words_r[j1:j1 + n])):
             out += [(statement, m.start(), m.end()) for m in run
