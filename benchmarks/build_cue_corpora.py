@@ -13,7 +13,8 @@ Sources (pinned; the build checks the commit and says so when it differs):
   sentences, expert labels, biased words marked), commit fb79f646dcabf1746f5ebedc06ed8dd61ba78188, AGPL-3.0.
 - SFU Review corpus with negation and speculation (Konstantinova et al. 2012, GPL-3.0) and BioScope (Vincze et
   al. 2008, CC BY 2.0): read from a local directory / XML file when given; no copy of them is reachable here
-  that does not also carry corpora reserved for independent checks, so they are optional.
+  that does not also carry corpora reserved for independent checks, so they are optional (docs/accuracy.md
+  lists the repositories searched and why each was not used).
 """
 
 from __future__ import annotations

@@ -244,10 +244,11 @@ def _bioscope_sentence(sent: ET.Element) -> tuple[str, dict[str, list[Span]]]:
 
 def bioscope_records(xml_text: str, *, corpus: str = "bioscope") -> list[dict[str, Any]]:
     """BioScope XML (`<sentence>` with nested `<xcope>` and `<cue type="speculation|negation">`). Group: the
-    document."""
+    document, by its `<DocID>` (the PMID in the abstracts and papers), else its `id`, else its position."""
     out = []
     for n, doc in enumerate(ET.fromstring(xml_text).iter("Document")):
-        group = doc.get("id") or f"doc{n}"
+        doc_id = (doc.findtext("DocID") or "").strip()
+        group = doc_id or doc.get("id") or f"doc{n}"
         for sent in doc.iter("sentence"):
             text, spans = _bioscope_sentence(sent)
             if text.strip():

@@ -23,7 +23,10 @@ from compare.cue_eval import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-BABE = ROOT / ".data" / "cues" / "babe.jsonl"
+CUES = ROOT / ".data" / "cues"
+BABE = CUES / "babe.jsonl"
+# Hedge and negation corpora, when built (`build_cue_corpora.py --sfu DIR --bioscope FILE.xml ...`).
+HEDGE_NEG = sorted([*CUES.glob("sfu.jsonl"), *CUES.glob("bioscope-*.jsonl")]) if CUES.is_dir() else []
 
 
 def _spans_text(rec: dict, kind: str) -> list[str]:
@@ -39,6 +42,22 @@ def test_bioscope_loader_finds_cues_inside_scopes() -> None:
     assert [r["text"] for r in recs] == ["The gene is not expressed, and it may bind.", "Plain."]
     assert _spans_text(recs[0], "negation") == ["not"] and _spans_text(recs[0], "hedge") == ["may"]
     assert recs[0]["loaded"] is None and recs[1]["hedge"] == []
+
+
+def test_bioscope_loader_groups_by_the_documents_pmid() -> None:
+    # The layout of the released abstracts/full_papers files: Document type, DocID, DocumentParts.
+    xml = ('<?xml version="1.0" encoding="utf-8"?><Annotation created="x" creator="y"><DocumentSet>'
+           '<Document type="Biological_abstract"><DocID type="PMID">111</DocID>'
+           '<DocumentPart type="Title"><sentence id="S1.1">A title.</sentence></DocumentPart>'
+           '<DocumentPart type="AbstractText"><sentence id="S1.2">We <xcope id="X1.2.1"><cue type="speculation" '
+           'ref="X1.2.1">suggest</cue> that <xcope id="X1.2.2"><cue type="negation" ref="X1.2.2">neither</cue> A '
+           '<cue type="negation" ref="X1.2.2">nor</cue> B binds</xcope></xcope>.</sentence></DocumentPart></Document>'
+           '<Document type="Biological_abstract"><DocID type="PMID">222</DocID><DocumentPart type="Title">'
+           '<sentence id="S2.1">Another.</sentence></DocumentPart></Document></DocumentSet></Annotation>')
+    recs = bioscope_records(xml)
+    assert [r["group"] for r in recs] == ["111", "111", "222"]
+    assert recs[1]["text"] == "We suggest that neither A nor B binds."
+    assert _spans_text(recs[1], "hedge") == ["suggest"] and _spans_text(recs[1], "negation") == ["neither", "nor"]
 
 
 def test_sfu_loader_joins_tokens_and_keeps_cue_spans(tmp_path: Path) -> None:
@@ -91,3 +110,19 @@ def test_loaded_wording_beats_the_word_list_on_held_out_babe() -> None:
     for level, floor in (("token", 0.38), ("sentence", 0.70)):  # measured 0.42 and 0.74 (docs/accuracy.md)
         assert row["storydiff"][level]["f1"] >= floor
         assert row["storydiff"][level]["f1"] > row["baseline"][level]["f1"]
+
+
+@pytest.mark.skipif(not HEDGE_NEG, reason=f"no hedge/negation corpus under {CUES} (sfu.jsonl, bioscope-*.jsonl): run "
+                                         "benchmarks/build_cue_corpora.py --sfu DIR --bioscope FILE.xml with local "
+                                         "copies of the SFU Review corpus / BioScope (docs/accuracy.md, 'Cue "
+                                         "detection on real corpora') to measure hedging and negation")
+def test_hedging_and_negation_beat_the_word_list_on_held_out_corpora() -> None:
+    """Issue 15 asks for each cue type above its lexicon baseline in the same run. Only the baseline is asserted
+    here: the targets (hedging F1 >= 0.75, negation >= 0.90) are reported in docs/accuracy.md, not yet met or
+    measured, so they are not a floor yet."""
+    rows = cue_summary(HEDGE_NEG, split="test")["rows"]
+    checked = [r for r in rows if r["type"] in ("hedge", "negation")]
+    assert checked, "the built corpora carry no hedge or negation annotation"
+    for row in checked:
+        s, b = row["storydiff"]["sentence"], row["baseline"]["sentence"]
+        assert s["f1"] > b["f1"], (row["corpus"], row["type"], s, b)
