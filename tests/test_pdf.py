@@ -4,6 +4,7 @@ and a renderer that fetches nothing. Built once per module from the real pipelin
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import threading
@@ -73,9 +74,13 @@ def test_pdf_text_names_every_outlet_and_difference_type_in_cyrillic_too(pdf_pat
     flat = " ".join(text.split())
     for doc in comparison.documents:
         assert doc.outlet in flat, doc.outlet
-    for d in comparison.differences:
-        assert d.type.value in flat
-        assert d.difference_id in flat
+    from compare.config import DEFAULT_MIN_CONFIDENCE
+
+    for d in comparison.differences:  # the PDF carries the differences at or above --min-confidence
+        listed = re.search(rf"\b{d.difference_id}\b", flat) is not None
+        assert listed == (d.confidence >= DEFAULT_MIN_CONFIDENCE), d
+        if d.confidence >= DEFAULT_MIN_CONFIDENCE:
+            assert d.type.value in flat
     assert "Купʼянський вісник" in flat
     assert "Міст через Оскіл знову відкрили — «нарешті»" in flat
     assert "Page 1 of" in flat
