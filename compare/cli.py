@@ -287,7 +287,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     for path in written:
         click.echo(str(path))
     if not quiet:
-        counts = {}
+        counts: dict[str, int] = {}
         for d in comparison.differences:
             counts[d.type.value] = counts.get(d.type.value, 0) + 1
         summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"

@@ -124,7 +124,7 @@ class FixtureServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def record(self, path: str, headers: Any) -> None:
         with self._lock:

