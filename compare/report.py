@@ -766,20 +766,36 @@ def html_to_pdf(html: str, *, title: str = "", report_markup: bool = False) -> b
             super().__init__(allowed_protocols={"data"})
 
     lean_ua = _report_ua_stylesheet() if report_markup else None
-
-    class ReportHTML(HTML):  # type: ignore[misc]
-        """The stock document, with the lean user-agent sheet when there is one."""
-
-        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
-            sheets: list[Any] = super()._ua_stylesheets(forms)
-            return [lean_ua, *sheets[1:]] if lean_ua is not None else sheets
-
+    if lean_ua is not None:
+        with suppress(Exception):  # the lean sheet only saves time: any surprise, and the stock document runs
+            return _write_pdf(_lean_html_class(HTML, lean_ua)(string=html, base_url=None, url_fetcher=OfflineFetcher()))
     try:
-        document = ReportHTML(string=html, base_url=None, url_fetcher=OfflineFetcher())
-        pdf: bytes = document.write_pdf()
-        return pdf
+        return _write_pdf(HTML(string=html, base_url=None, url_fetcher=OfflineFetcher()))
     except Exception as exc:
         raise RenderError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _write_pdf(document: Any) -> bytes:
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+@lru_cache(maxsize=2)
+def _lean_html_class(html_class: type, lean_ua: Any) -> type:
+    """A subclass of weasyprint.HTML whose documents use `lean_ua` as their HTML user-agent sheet.
+
+    WeasyPrint has no public way to change its user-agent sheets (`stylesheets=` adds user sheets, which
+    cannot remove a rule). Its cascade asks the document object for them (`HTML._ua_stylesheets`), so this
+    class answers for its own documents: WeasyPrint's classes and module state stay untouched, and a
+    WeasyPrint without that method simply renders with its stock sheet (see `html_to_pdf` for the fallback
+    on any error)."""
+
+    class LeanUserAgentHTML(html_class):  # type: ignore[misc]
+        def _ua_stylesheets(self, *args: Any, **kwargs: Any) -> list[Any]:
+            sheets: list[Any] = list(super()._ua_stylesheets(*args, **kwargs) or [])
+            return [lean_ua, *sheets[1:]]
+
+    return LeanUserAgentHTML
 
 
 # ------------------------------------------------------------------------------------------ output
