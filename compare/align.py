@@ -22,6 +22,7 @@ import hashlib
 import heapq
 import importlib
 import json
+import logging
 import math
 import os
 import re
@@ -38,6 +39,8 @@ import numpy as np
 
 from compare.errors import ConfigError
 from compare.model import CueType, Event, Link, LinkTable, Statement, StatementRef
+
+logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\b\w+\b")
 P = ParamSpec("P")
@@ -714,6 +717,7 @@ def _fuzzy_kernel(texts: list[str]) -> Callable[[np.ndarray, np.ndarray], np.nda
         one = np.zeros(1, dtype=np.int64)
         fuzzy.token_set_ratios(table, one, one)  # compiles or loads the cached kernel here, not in a worker
     except Exception:  # ImportError without numba; numba raises its own errors when it cannot build
+        logger.debug("compiled fuzzy kernel unavailable; using rapidfuzz", exc_info=True)
         return None
     return functools.partial(fuzzy.token_set_ratios, table)
 

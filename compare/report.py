@@ -9,12 +9,12 @@ touches the network. Outputs are rendered in memory first and written atomically
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from compare.pdf_worker import PdfWorker
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence, statements[].notice
 
@@ -767,8 +769,11 @@ def html_to_pdf(html: str, *, title: str = "", report_markup: bool = False) -> b
 
     lean_ua = _report_ua_stylesheet() if report_markup else None
     if lean_ua is not None:
-        with suppress(Exception):  # the lean sheet only saves time: any surprise, and the stock document runs
+        try:  # the lean sheet only saves time: any surprise, and the stock document runs
             return _write_pdf(_lean_html_class(HTML, lean_ua)(string=html, base_url=None, url_fetcher=OfflineFetcher()))
+        except Exception as exc:
+            logger.warning("PDF: the lean user-agent sheet failed (%s: %s); using WeasyPrint's own",
+                           type(exc).__name__, exc)
     try:
         return _write_pdf(HTML(string=html, base_url=None, url_fetcher=OfflineFetcher()))
     except Exception as exc:
@@ -828,8 +833,10 @@ def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str
         if pdf_worker is not None:
             from compare.pdf_worker import HelperFailed
 
-            with suppress(HelperFailed):  # the helper broke, not the document: lay it out here instead
+            try:
                 pdf = pdf_worker.result()
+            except HelperFailed as exc:  # the helper broke, not the document: lay it out here instead
+                logger.warning("PDF helper failed (%s); rendering the PDF in this process", exc)
         rendered["report.pdf"] = pdf if pdf is not None else html_to_pdf(print_html, report_markup=True)
     return rendered
 
