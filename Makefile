@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test docs setup lint bench eval browser-deps clean
+.PHONY: demo test test-fast docs setup lint typecheck bench eval browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,14 +23,24 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check compare tests benchmarks
+	$(PY) -m mypy compare
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(abspath $(VENV))/site
 	$(PY) -m pytest
+
+# The quick loop: lint, types and every test that needs no embedding model, browser or long run.
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check compare tests benchmarks
+	$(PY) -m mypy compare
+	$(PY) -m pytest -m "not model and not browser and not slow"
 
 docs: $(STAMP)
 	$(VENV)/bin/mkdocs serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check compare tests benchmarks
+
+typecheck: $(STAMP)
+	$(PY) -m mypy compare
 
 eval: $(STAMP)
 	$(VENV)/bin/storydiff eval ../shared/eval/ecbplus_topics_dev.jsonl

@@ -22,6 +22,7 @@ import hashlib
 import heapq
 import importlib
 import json
+import logging
 import math
 import os
 import re
@@ -32,12 +33,14 @@ from functools import lru_cache
 from importlib import resources
 from operator import attrgetter
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 
 from compare.errors import ConfigError
 from compare.model import CueType, Event, Link, LinkTable, Statement, StatementRef
+
+logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"\b\w+\b")
 P = ParamSpec("P")
@@ -106,7 +109,7 @@ class ScorerWeights:
         return self.threshold if self.event_threshold is None else self.event_threshold
 
 
-def _weights_from(section: dict, backend: str, file_version: str) -> ScorerWeights:
+def _weights_from(section: dict[str, Any], backend: str, file_version: str) -> ScorerWeights:
     return ScorerWeights(
         features=tuple(section["features"]), coef=tuple(float(c) for c in section["coef"]),
         bias=float(section["bias"]), threshold=float(section.get("threshold", 0.5)),
@@ -124,7 +127,7 @@ def load_weights(path: str | Path | None = None, backend: str | None = None) -> 
         text = Path(path).read_text("utf-8")
     data = json.loads(text)
     sections = data.get("backends", {})
-    name = backend if backend in sections else data.get("fallback", FALLBACK_BACKEND)
+    name: str = backend if backend is not None and backend in sections else data.get("fallback", FALLBACK_BACKEND)
     if name not in sections:
         raise ConfigError(f"aligner weights: no section {name!r}. Refit with benchmarks/fit_scorer.py.")
     return _weights_from(sections[name], name, str(data.get("version", "0")))
@@ -167,13 +170,13 @@ class StoryContext:
     doc_cosine: np.ndarray  # (D, D)
     doc_overlap: np.ndarray  # (D, D)
     anchor_sets: list[frozenset[str]]
-    tfidf: object  # sparse (n, V) L2-normalised TF-IDF rows of the statements
+    tfidf: Any  # sparse (n, V) L2-normalised TF-IDF rows of the statements
     doc_tfidf: np.ndarray  # (D, D)
     doc_mds: np.ndarray  # (D, D)
     doc_tfidf_mds: np.ndarray  # (D, D)
     cos_mean: float
     cos_std: float
-    anchor_matrix: object = None  # sparse (n, A) 0/1 incidence of anchor keys, for block Jaccard
+    anchor_matrix: Any = None  # sparse (n, A) 0/1 incidence of anchor keys, for block Jaccard
 
     def doc_index(self, doc_id: str) -> int:
         return self.doc_ids.index(doc_id)
@@ -262,7 +265,7 @@ def _row_products(vectors: np.ndarray, rows: dict[str, np.ndarray], doc_ids: tup
         yield a, ra, later, block
 
 
-def _tfidf(statements: Sequence[Statement], doc_rows: list[np.ndarray]) -> tuple[object, np.ndarray]:
+def _tfidf(statements: Sequence[Statement], doc_rows: list[np.ndarray]) -> tuple[Any, np.ndarray]:
     """Statement TF-IDF rows (IDF over the story's statements) and document-document TF-IDF cosines."""
     from scipy import sparse
 
@@ -270,7 +273,9 @@ def _tfidf(statements: Sequence[Statement], doc_rows: list[np.ndarray]) -> tuple
     # without importing it (seconds of start-up on a busy machine).
     n_docs = len(doc_rows)
     vocab: dict[str, int] = {}
-    indptr, indices, counts = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    counts: list[int] = []
     for s in statements:
         tally: dict[int, int] = {}
         for token in _TOKEN.findall(s.text.lower()):
@@ -313,7 +318,8 @@ def _mds_cosine(similarity: np.ndarray, dims: int = 2) -> np.ndarray:
     # eigenvector signs are arbitrary but cosines between rows are not
     norms = np.linalg.norm(coords, axis=1, keepdims=True)
     coords = coords / np.where(norms < 1e-12, 1.0, norms)
-    return np.clip(coords @ coords.T, -1.0, 1.0)
+    cosines: np.ndarray = np.clip(coords @ coords.T, -1.0, 1.0)
+    return cosines
 
 
 def _row_corr(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -325,9 +331,11 @@ def _row_corr(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     def z(x: np.ndarray) -> np.ndarray:
         x = x - x.mean(axis=1, keepdims=True)
         norm = np.linalg.norm(x, axis=1, keepdims=True)
-        return np.divide(x, norm, out=np.zeros_like(x), where=norm > 1e-9)
+        scaled: np.ndarray = np.divide(x, norm, out=np.zeros_like(x), where=norm > 1e-9)
+        return scaled
 
-    return np.clip(z(left) @ z(right).T, -1.0, 1.0).astype(np.float32)
+    corr: np.ndarray = np.clip(z(left) @ z(right).T, -1.0, 1.0).astype(np.float32)
+    return corr
 
 
 def _doc_rel(ctx: StoryContext, a: int, b: int) -> float:
@@ -349,12 +357,13 @@ def _profile_corr(matrix: np.ndarray, a: int, b: int) -> float:
     return float(_row_corr(matrix[[a], :][:, others], matrix[[b], :][:, others])[0, 0])
 
 
-def _incidence(sets: Sequence[frozenset[str]]) -> object:
+def _incidence(sets: Sequence[frozenset[str]]) -> Any:
     """Sparse 0/1 statement x key matrix (key order is irrelevant: only products are used)."""
     from scipy import sparse
 
     vocab: dict[str, int] = {}
-    indptr, indices = [0], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
     for keys in sets:
         indices.extend(vocab.setdefault(k, len(vocab)) for k in keys)
         indptr.append(len(indices))
@@ -410,7 +419,7 @@ def _fuzzy(left: Sequence[str], right: Sequence[str], mask: np.ndarray | None) -
     if rows_used.size == 0:
         return out
     if mask.sum() * 4 >= rows_used.size * cols_used.size:  # dense enough: one C call on the sub-block
-        sub = process.cdist([left[i] for i in rows_used], [right[j] for j in cols_used],
+        sub = process.cdist([left[i] for i in rows_used.tolist()], [right[j] for j in cols_used.tolist()],
                             scorer=fuzz.token_set_ratio, processor=default_process, dtype=np.float32,
                             workers=1) / 100.0
         out[np.ix_(rows_used, cols_used)] = sub
@@ -533,11 +542,13 @@ def _logit(weights: ScorerWeights, feats: dict[str, np.ndarray], skip: str | Non
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+    probability: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+    return probability
 
 
 @_one_blas_thread
-def score_block(ctx: StoryContext, a: int, b: int, weights: ScorerWeights) -> tuple[np.ndarray, dict]:
+def score_block(ctx: StoryContext, a: int, b: int, weights: ScorerWeights
+                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores of every pair of documents a < b (brute force: fuzzy on every pair)."""
     feats = block_features(ctx, a, b, weights=weights)
     return _sigmoid(_logit(weights, feats)), feats
@@ -644,7 +655,7 @@ class _FuzzyPool:
 
     def __init__(self, ctx: StoryContext, enabled: bool) -> None:
         self.enabled = enabled
-        self.futures: list = []
+        self.futures: list[Any] = []
         self.statements = ctx.statements
         self.texts: list[str] = []
         self.submitted = 0
@@ -706,6 +717,7 @@ def _fuzzy_kernel(texts: list[str]) -> Callable[[np.ndarray, np.ndarray], np.nda
         one = np.zeros(1, dtype=np.int64)
         fuzzy.token_set_ratios(table, one, one)  # compiles or loads the cached kernel here, not in a worker
     except Exception:  # ImportError without numba; numba raises its own errors when it cannot build
+        logger.debug("compiled fuzzy kernel unavailable; using rapidfuzz", exc_info=True)
         return None
     return functools.partial(fuzzy.token_set_ratios, table)
 
@@ -862,7 +874,7 @@ def _rnn_average_linkage(n: int, lo: np.ndarray, hi: np.ndarray, sc: np.ndarray,
 
     sums = sparse.coo_matrix((np.concatenate([sc, sc]), (np.concatenate([lo, hi]), np.concatenate([hi, lo]))),
                              shape=(n, n)).tocsr()
-    size = np.ones(n)
+    size: np.ndarray = np.ones(n)
     label = np.arange(n)
     while True:
         m = size.size

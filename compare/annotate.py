@@ -59,7 +59,7 @@ def annotate_lines(path: Path, *, language: str | None = None,
         lines.pop()
     first = next((line for line in lines if line.strip()), "")
     is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson") or first.lstrip().startswith("{")
-    records = []
+    records: list[tuple[str | int | float, str, str | None, date | None]] = []
     for lineno, line in enumerate(lines, start=1):
         where = f"{path}: line {lineno}"
         if not is_jsonl:

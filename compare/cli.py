@@ -8,7 +8,6 @@ stays instant. Library errors (`CompareError`) become one line on stderr and the
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -22,12 +21,12 @@ from compare import __version__
 # name -> (module:attribute, one-line help shown in `storydiff --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare.cli:compare_command", "Compare the articles of one story and write reports."),
-    "eval": ("compare.evaluate:eval_command", "Measure alignment accuracy on annotated JSON Lines data."),
+    "eval": ("compare.cli_eval:eval_command", "Measure alignment accuracy on annotated JSON Lines data."),
     "annotate": ("compare.cli:annotate_command", "Print the cues (hedges, numbers, ...) of each statement."),
-    "run": ("compare.schedule:run_command", "Run a job file once: fetch, group, compare, publish."),
-    "schedule": ("compare.schedule:schedule_command", "Run a job file at a fixed interval."),
-    "history": ("compare.schedule:history_command", "List the past runs of a job."),
-    "demo-server": ("compare.demo_server:demo_server_command",
+    "run": ("compare.cli_runs:run_command", "Run a job file once: fetch, group, compare, publish."),
+    "schedule": ("compare.cli_runs:schedule_command", "Run a job file at a fixed interval."),
+    "history": ("compare.cli_runs:history_command", "List the past runs of a job."),
+    "demo-server": ("compare.cli_demo:demo_server_command",
                     "Serve the bundled fixture feeds on 127.0.0.1 for trying scheduled runs."),
 }
 
@@ -89,6 +88,13 @@ def main() -> None:
         # Dependency deprecation notices are for developers (run with -W or STORYDIFF_DEBUG=1 to see
         # them); users get one line per real problem.
         warnings.simplefilter("ignore", (DeprecationWarning, PendingDeprecationWarning, FutureWarning))
+    if os.environ.get("STORYDIFF_DEBUG"):  # the library logs (module loggers under "compare"); show it all
+        import logging
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("storydiff: %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("compare").addHandler(handler)
+        logging.getLogger("compare").setLevel(logging.DEBUG)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -231,7 +237,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     exactly as it was. A successful run replaces the report files and removes report files of formats
     not requested this time, so the folder never mixes two runs. The paths written are printed.
     """
-    from compare.config import Settings, parse_formats
+    from compare.config import Settings, check_page_size, parse_formats
     from compare.corpus import load_story
     from compare.embed import default_cache_path
     from compare.errors import OutputError
@@ -242,7 +248,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     settings = Settings(
         model=model, threshold=threshold, formats=parse_formats(formats), granularity=granularity,
         cache_path=default_cache_path() if cache else None,
-        max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=_check_page_size(page_size),
+        max_article_bytes=int(max_article_mb * 1024 * 1024), page_size=check_page_size(page_size),
         min_confidence=min_confidence,
     )
     story = load_story(input_path, max_article_bytes=settings.max_article_bytes, story_id=story_id,
@@ -287,7 +293,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     for path in written:
         click.echo(str(path))
     if not quiet:
-        counts = {}
+        counts: dict[str, int] = {}
         for d in comparison.differences:
             counts[d.type.value] = counts.get(d.type.value, 0) + 1
         summary = ", ".join(f"{n} {t}" for t, n in sorted(counts.items())) or "none"
@@ -297,19 +303,6 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
 
 
 REPORT_FILES = {"report.html", "report.pdf", "report.json"}
-# CSS @page sizes: keywords and lengths only, so the option cannot inject CSS into the PDF stylesheet.
-_PAGE_SIZE = re.compile(r"^(?:[a-z0-9]+|\d+(?:\.\d+)?(?:mm|cm|in|pt|px)(?:\s+\d+(?:\.\d+)?(?:mm|cm|in|pt|px))?)"
-                        r"(?:\s+(?:landscape|portrait))?$", re.I)
-
-
-def _check_page_size(value: str) -> str:
-    from compare.errors import ConfigError
-
-    value = " ".join(value.split())
-    if not _PAGE_SIZE.match(value):
-        raise ConfigError(f"--page-size {value!r}: not a CSS page size. Use e.g. 'A4 landscape', 'letter', "
-                          "'210mm 297mm'.")
-    return value
 
 
 def _check_output_dir(outdir: Path) -> None:

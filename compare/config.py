@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,20 @@ class Settings:
             raise ConfigError(
                 f"format {','.join(bad) or '(none)'}: unknown. Choose from {', '.join(FORMATS)}."
             )
+
+
+# CSS @page sizes: keywords and lengths only, so the value cannot inject CSS into the PDF stylesheet.
+_PAGE_SIZE = re.compile(r"^(?:[a-z0-9]+|\d+(?:\.\d+)?(?:mm|cm|in|pt|px)(?:\s+\d+(?:\.\d+)?(?:mm|cm|in|pt|px))?)"
+                        r"(?:\s+(?:landscape|portrait))?$", re.I)
+
+
+def check_page_size(value: str) -> str:
+    """The `--page-size` (and job option `page_size`) value with its spaces normalised, or ConfigError."""
+    value = " ".join(value.split())
+    if not _PAGE_SIZE.match(value):
+        raise ConfigError(f"--page-size {value!r}: not a CSS page size. Use e.g. 'A4 landscape', 'letter', "
+                          "'210mm 297mm'.")
+    return value
 
 
 def parse_formats(value: str) -> tuple[str, ...]:

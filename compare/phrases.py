@@ -555,14 +555,15 @@ def find_roles(text: str, cues: Sequence[Cue], language: str = "en") -> list[Rol
         out.append(_role(text, m.start("title"), m.end("name"), m.group("title"), m.group("name")))
     for cue in entities:
         after = text[cue.end:]
-        m = re.match(rf",\s+(?:the\s+)?(?P<title>{title_re})\b", after)
-        if m:
-            out.append(_role(text, cue.end + m.start("title"), cue.end + m.end("title"), m.group("title"), cue.text))
-        m = re.match(rf",\s+who\s+(?P<verb>\w+)\s+(?:the\s+)?(?P<org>{org_re})", after)
-        if m and m.group("verb").lower() in verbs:
-            title = verbs[m.group("verb").lower()]
-            out.append(_role(text, cue.end + m.start("verb"), cue.end + m.end("org"), title, m.group("org")))
-            out.append(_role(text, cue.end + m.start("verb"), cue.end + m.end("verb"), title, cue.text))
+        titled = re.match(rf",\s+(?:the\s+)?(?P<title>{title_re})\b", after)
+        if titled:
+            out.append(_role(text, cue.end + titled.start("title"), cue.end + titled.end("title"),
+                             titled.group("title"), cue.text))
+        who = re.match(rf",\s+who\s+(?P<verb>\w+)\s+(?:the\s+)?(?P<org>{org_re})", after)
+        if who and who.group("verb").lower() in verbs:
+            title = verbs[who.group("verb").lower()]
+            out.append(_role(text, cue.end + who.start("verb"), cue.end + who.end("org"), title, who.group("org")))
+            out.append(_role(text, cue.end + who.start("verb"), cue.end + who.end("verb"), title, cue.text))
     return out
 
 

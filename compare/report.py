@@ -9,12 +9,12 @@ touches the network. Outputs are rendered in memory first and written atomically
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
@@ -37,7 +37,11 @@ from compare.model import (
 )
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from compare.pdf_worker import PdfWorker
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence, statements[].notice
 
@@ -93,7 +97,10 @@ def to_json(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFI
     by_doc: dict[str, list[Statement]] = defaultdict(list)
     for s in comparison.statements:
         by_doc[s.doc_id].append(s)
-    ref = lambda r: {"doc_id": r.doc_id, "index": r.index}  # noqa: E731
+
+    def ref(r: StatementRef) -> dict[str, Any]:
+        return {"doc_id": r.doc_id, "index": r.index}
+
     return {
         "schema_version": SCHEMA_VERSION,
         "generator": meta.get("generator", "storydiff"),
@@ -142,7 +149,8 @@ def to_json(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CONFI
 @lru_cache(maxsize=1)
 def json_schema() -> dict[str, Any]:
     text = resources.files("compare.schema").joinpath("report.schema.json").read_text("utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @lru_cache(maxsize=1)
@@ -171,7 +179,7 @@ def validate_json(document: dict[str, Any]) -> None:
         error = jsonschema.exceptions.best_match(
             jsonschema.validators.validator_for(json_schema())(json_schema()).iter_errors(document))
         if error is None:  # the two validators disagree: report the compiled one's finding
-            raise RenderError(f"report JSON does not match its schema: {fast_error.message}") from fast_error
+            raise RenderError(f"report JSON does not match its schema: {fast_error}") from fast_error
         path = "/".join(str(p) for p in error.absolute_path)
         raise RenderError(f"report JSON does not match its schema at /{path}: {error.message}") from fast_error
 
@@ -315,10 +323,10 @@ def view_model(comparison: Comparison, *, min_confidence: float = DEFAULT_MIN_CO
         event_diffs = diffs_by_event.get(event.event_id, [])
         # How sure a "conflicting" is: the most confident conflicting difference this outlet is part of.
         conflict_confidence: dict[str, float] = {}
-        for d in event_diffs:
-            if d["type"] != DifferenceType.OMISSION.value:
-                for doc in d["doc_ids"]:
-                    conflict_confidence[doc] = max(conflict_confidence.get(doc, 0.0), d["confidence"])
+        for dv in event_diffs:
+            if dv["type"] != DifferenceType.OMISSION.value:
+                for doc in dv["doc_ids"]:
+                    conflict_confidence[doc] = max(conflict_confidence.get(doc, 0.0), dv["confidence"])
         for doc_id in doc_order:
             confidence = conflict_confidence.get(doc_id) if doc_id in members_by_doc else None
             cells.append({
@@ -478,7 +486,7 @@ def templates_dir() -> Path:
 
 
 @lru_cache(maxsize=4)
-def _environment(path: str, for_pdf: bool = False):  # type: ignore[no-untyped-def]
+def _environment(path: str, for_pdf: bool = False) -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(loader=FileSystemLoader(path), autoescape=select_autoescape(["html", "j2"],
@@ -760,19 +768,39 @@ def html_to_pdf(html: str, *, title: str = "", report_markup: bool = False) -> b
             super().__init__(allowed_protocols={"data"})
 
     lean_ua = _report_ua_stylesheet() if report_markup else None
-
-    class ReportHTML(HTML):  # type: ignore[misc]
-        """The stock document, with the lean user-agent sheet when there is one."""
-
-        def _ua_stylesheets(self, forms: bool = False) -> list[Any]:
-            sheets: list[Any] = super()._ua_stylesheets(forms)
-            return [lean_ua, *sheets[1:]] if lean_ua is not None else sheets
-
+    if lean_ua is not None:
+        try:  # the lean sheet only saves time: any surprise, and the stock document runs
+            return _write_pdf(_lean_html_class(HTML, lean_ua)(string=html, base_url=None, url_fetcher=OfflineFetcher()))
+        except Exception as exc:
+            logger.warning("PDF: the lean user-agent sheet failed (%s: %s); using WeasyPrint's own",
+                           type(exc).__name__, exc)
     try:
-        document = ReportHTML(string=html, base_url=None, url_fetcher=OfflineFetcher())
-        return document.write_pdf()
+        return _write_pdf(HTML(string=html, base_url=None, url_fetcher=OfflineFetcher()))
     except Exception as exc:
         raise RenderError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _write_pdf(document: Any) -> bytes:
+    pdf: bytes = document.write_pdf()
+    return pdf
+
+
+@lru_cache(maxsize=2)
+def _lean_html_class(html_class: type, lean_ua: Any) -> type:
+    """A subclass of weasyprint.HTML whose documents use `lean_ua` as their HTML user-agent sheet.
+
+    WeasyPrint has no public way to change its user-agent sheets (`stylesheets=` adds user sheets, which
+    cannot remove a rule). Its cascade asks the document object for them (`HTML._ua_stylesheets`), so this
+    class answers for its own documents: WeasyPrint's classes and module state stay untouched, and a
+    WeasyPrint without that method simply renders with its stock sheet (see `html_to_pdf` for the fallback
+    on any error)."""
+
+    class LeanUserAgentHTML(html_class):  # type: ignore[misc]
+        def _ua_stylesheets(self, *args: Any, **kwargs: Any) -> list[Any]:
+            sheets: list[Any] = list(super()._ua_stylesheets(*args, **kwargs) or [])
+            return [lean_ua, *sheets[1:]]
+
+    return LeanUserAgentHTML
 
 
 # ------------------------------------------------------------------------------------------ output
@@ -805,8 +833,10 @@ def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str
         if pdf_worker is not None:
             from compare.pdf_worker import HelperFailed
 
-            with suppress(HelperFailed):  # the helper broke, not the document: lay it out here instead
+            try:
                 pdf = pdf_worker.result()
+            except HelperFailed as exc:  # the helper broke, not the document: lay it out here instead
+                logger.warning("PDF helper failed (%s); rendering the PDF in this process", exc)
         rendered["report.pdf"] = pdf if pdf is not None else html_to_pdf(print_html, report_markup=True)
     return rendered
 
@@ -829,13 +859,13 @@ def write_outputs(outdir: Path, files: dict[str, bytes]) -> list[Path]:
     temps: list[tuple[Path, Path]] = []
     try:
         for name, data in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=outdir)
+            fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=outdir)
             os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a report is an ordinary file
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            temps.append((Path(tmp), outdir / name))
+            temps.append((Path(temp_name), outdir / name))
     except OSError as exc:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)

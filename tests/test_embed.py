@@ -321,3 +321,17 @@ def test_c_tokenizer_gives_one_unk_per_unknown_character_like_usem3s_own() -> No
         for bos, eos in ((True, True), (False, False), (True, False)):
             assert fast.encode(text, add_bos=bos, add_eos=eos) == own.encode(text, add_bos=bos, add_eos=eos), text
     assert fast.encode(texts) == own.encode(texts)
+
+
+def test_importing_the_library_changes_no_environment_variable() -> None:
+    """The Hugging Face defaults (offline, quiet) are set when a model folder is loaded, not on import."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import os; before = dict(os.environ); import compare, compare.embed, compare.pipeline, compare.report; "
+            "print(sorted(set(os.environ.items()) ^ set(before.items())))")
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from compare.cli_eval import eval_command
 from compare.evaluate import (
     average_precision,
     best_threshold,
     canonical,
     dataset_languages,
-    eval_command,
     load_eval_stories,
     precision_at_1,
     prf,

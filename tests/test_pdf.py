@@ -146,6 +146,22 @@ def test_lean_user_agent_sheet_draws_the_same_pdf(comparison: Any) -> None:
     assert report.html_to_pdf(html, report_markup=True) == report.html_to_pdf(html)
 
 
+def test_lean_document_renders_itself_and_any_failure_of_it_falls_back_to_the_stock_sheet(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lean sheet goes through a subclass of weasyprint.HTML (WeasyPrint has no public hook for its
+    user-agent sheets): it must work on the shipped WeasyPrint, and can only ever cost speed elsewhere."""
+    from weasyprint import HTML
+
+    lean = report._lean_html_class(HTML, report._report_ua_stylesheet())
+    assert report._write_pdf(lean(string="<ul><li>Купʼянськ</li></ul>", base_url=None)).startswith(b"%PDF")
+
+    def changed_weasyprint(html_class: type, lean_ua: Any) -> type:
+        raise AttributeError("a WeasyPrint whose cascade no longer asks the document for its sheets")
+
+    monkeypatch.setattr(report, "_lean_html_class", changed_weasyprint)
+    assert report.html_to_pdf("<ul><li>Купʼянськ</li></ul>", report_markup=True).startswith(b"%PDF")
+
+
 def test_weasyprint_without_ua_counter_style_renders_with_the_stock_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
     """WeasyPrint 62 (allowed by pyproject) has HTML5_UA_COUNTER_STYLE, not UA_COUNTER_STYLE: the lean
     sheet is skipped there instead of failing every PDF with an ImportError."""

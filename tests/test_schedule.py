@@ -22,12 +22,12 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
+from compare.cli_runs import history_command
 from compare.demo_server import demo_site, serve_in_thread
 from compare.errors import ConfigError
 from compare.schedule import (
     EXIT_SOURCES_FAILED,
     KILL_ENV,
-    history_command,
     load_job,
     parse_interval,
     render_site,
