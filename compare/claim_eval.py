@@ -354,7 +354,7 @@ def event_pair_precision(parts: Sequence[StoryPairs], scores: Sequence[np.ndarra
     right = total = covered = events = 0
     for p, score, t in zip(parts, scores, thresholds, strict=True):
         keep = np.flatnonzero(p.candidate & ~p.claimless & (score >= floor_share * t))
-        pairs = [Link(*p.refs(i), score=float(score[i]), cosine=0.0, fuzzy=0.0) for i in keep]
+        pairs = [Link(*p.refs(int(i)), score=float(score[i]), cosine=0.0, fuzzy=0.0) for i in keep]
         for event in claim_events(p.statements, pairs, threshold=t, floor=floor_share * t):
             events += 1
             members = sorted(event.members)
@@ -388,8 +388,8 @@ def cross_validate(parts: Sequence[StoryPairs], *, beta: float = THRESHOLD_BETA,
     result: dict[str, Any] = {"method": "storydiff claim scorer (out of fold)", **link_metrics(parts, linked)}
     result.update(event_pair_precision(parts, oof_scores, thresholds))
     per_story = []
-    for p, k in zip(parts, linked, strict=True):
-        m = link_metrics([p], [k])
+    for p, story_links in zip(parts, linked, strict=True):
+        m = link_metrics([p], [story_links])
         per_story.append({"story": p.story_id, "statements": len(p.statements), "sure": p.n_sure,
                           **{x: round(v, 4) if isinstance(v, float) else v for x, v in m.items()}})
     result["per_story"] = per_story
@@ -535,7 +535,7 @@ def story_differences(part: StoryPairs, score: np.ndarray, threshold: float
 
     floor = EVENT_FLOOR_SHARE * threshold
     keep = np.flatnonzero(part.candidate & ~part.claimless & (score >= floor))
-    pairs = [Link(*part.refs(i), score=float(score[i]), cosine=0.0, fuzzy=0.0) for i in keep]
+    pairs = [Link(*part.refs(int(i)), score=float(score[i]), cosine=0.0, fuzzy=0.0) for i in keep]
     events = claim_events(part.statements, pairs, threshold=threshold, floor=floor)
     unique = unique_statements(part.statements, events)
     differences = find_differences(part.gold.story.documents, part.statements, events, unique)

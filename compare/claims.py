@@ -118,7 +118,7 @@ def load_claim_weights(path: str | Path | None = None, backend: str | None = Non
         text = Path(path).read_text("utf-8")
     data = json.loads(text)
     sections = data.get("backends", {})
-    name = backend if backend in sections else data.get("fallback", "")
+    name: str = backend if backend is not None and backend in sections else str(data.get("fallback", ""))
     if name not in sections:
         raise ConfigError(f"claim scorer: no section for {backend!r}. Refit with benchmarks/fit_claim_scorer.py.")
     section = sections[name]
@@ -185,7 +185,7 @@ def story_texts(statements: Sequence[Statement]) -> StoryTexts:
     idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
     from scipy import sparse
 
-    content = (present @ sparse.diags(idf.astype(np.float32))).tocsr()  # type: ignore[operator]
+    content = (present @ sparse.diags(idf.astype(np.float32))).tocsr()
 
     def sizes(rows: Sequence[Sequence[str]]) -> np.ndarray:
         return np.array([len(r) for r in rows], dtype=np.float32)
@@ -224,7 +224,7 @@ def _cut(matrix: np.ndarray, axis: int, per_side: int) -> np.ndarray:
 
 
 def _sparse_dense(left: object, right: object) -> np.ndarray:
-    return np.asarray((left @ right.T).todense(), dtype=np.float32)  # type: ignore[operator,attr-defined]
+    return np.asarray((left @ right.T).todense(), dtype=np.float32)  # type: ignore[attr-defined]
 
 
 def _fuzzy_pairs(left: Sequence[str], right: Sequence[str]) -> np.ndarray:
@@ -275,7 +275,7 @@ def pair_blocks(statements: Sequence[Statement], vectors: np.ndarray, *,
         later = [order[d] for d in doc_ids[x + 1:]]
         cols = np.concatenate(later)
         cos_strip = np.clip(vectors[ra] @ vectors[cols].T, -1.0, 1.0).astype(np.float32)
-        products = {name: _sparse_dense(getattr(texts, name)[ra], getattr(texts, name)[cols])  # type: ignore[index]
+        products = {name: _sparse_dense(getattr(texts, name)[ra], getattr(texts, name)[cols])
                     for name in _STRIP_PRODUCTS if name != "content"}
         # IDF mass of the shared words: weights on one side, presence on the other
         products["content"] = _sparse_dense(texts.content[ra], texts.content_present[cols])  # type: ignore[index]

@@ -123,7 +123,7 @@ def is_cue_corpus(path: Path) -> bool:
 
 
 def load_cue_corpus(path: Path) -> list[Record]:
-    out = []
+    out: list[Record] = []
     with Path(path).open(encoding="utf-8") as f:
         for line in f:
             if not line.strip():
@@ -245,7 +245,7 @@ def _bioscope_sentence(sent: ET.Element) -> tuple[str, dict[str, list[Span]]]:
 def bioscope_records(xml_text: str, *, corpus: str = "bioscope") -> list[dict[str, Any]]:
     """BioScope XML (`<sentence>` with nested `<xcope>` and `<cue type="speculation|negation">`). Group: the
     document, by its `<DocID>` (the PMID in the abstracts and papers), else its `id`, else its position."""
-    out = []
+    out: list[dict[str, Any]] = []
     for n, doc in enumerate(ET.fromstring(xml_text).iter("Document")):
         doc_id = (doc.findtext("DocID") or "").strip()
         group = doc_id or doc.get("id") or f"doc{n}"

@@ -170,7 +170,7 @@ def _before_pattern(phrases: Sequence[str], regexes: Sequence[str]) -> re.Patter
 
 def _rules(section: dict[str, Any], phrases_key: str = "phrases", **extra: Any) -> list[Rule]:
     """Rules from one TOML table: its phrases and patterns, with its context keys."""
-    context = {
+    context: dict[str, Any] = {
         "not_followed_by": _after_pattern(section.get("not_followed_by", []), section.get("not_followed_by_re", [])),
         "followed_by": _after_pattern(section.get("followed_by", []), section.get("followed_by_re", [])),
         "not_preceded_by": _before_pattern(section.get("not_preceded_by", []),
@@ -757,7 +757,8 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
         if m.group("vague"):
             value = float(VAGUE[re.sub(r"\s+", " ", m.group("vague").lower())])
             qualifier = ">"
-            noun, noun_end = _noun_after(text, e + len(_OF.match(after).group(0)))
+            of = _OF.match(after)
+            noun, noun_end = _noun_after(text, e + (len(of.group(0)) if of else 0))
             if noun:
                 unit, end = singular(noun), noun_end
         elif m.group("frac"):
@@ -1242,7 +1243,7 @@ def find_loaded(text: str, lex: Lexicon, *, include_neutral: bool = False) -> li
         if any(f.pattern.fullmatch(m.group(0)) and not _context_ok(f, text, m.start(), m.end())
                for f in lex.loaded_filters):
             continue
-        value = {"frame": rule.frame}
+        value: dict[str, Any] = {"frame": rule.frame}
         if rule.neutral:
             value["neutral"] = True
         cues.append(Cue(CueType.LOADED, m.start(), m.end(), m.group(0), value))
@@ -1255,7 +1256,7 @@ def find_loaded(text: str, lex: Lexicon, *, include_neutral: bool = False) -> li
 # left"); its cues carry frame "evaluative" and `learned`, and only `detect_cues` reports them: the differ's
 # framing comparison (`framing_terms`) stays on the curated lexicon.
 _WORD = re.compile(rf"\w+(?:[-{_APOS}]\w+)*")
-_FUNCTION_WORDS = frozenset("""
+_LEARNED_SKIP_WORDS = frozenset("""
 a an the and or but if of to in on at by for with from as is are was were be been being it its this that these
 those he she they we you i his her their our your my me him them us who whom whose which what when where why how
 not no nor so than then there here also just very more most less least some any all each every both either
@@ -1284,7 +1285,7 @@ def loaded_token_features(text: str) -> list[tuple[int, dict[str, float], tuple[
     toks = word_tokens(text)
     out = []
     for i, (s, e, w) in enumerate(toks):
-        if w in _FUNCTION_WORDS or len(w) < 3 or w[0].isdigit():
+        if w in _LEARNED_SKIP_WORDS or len(w) < 3 or w[0].isdigit():
             continue
         raw = text[s:e]
         feats = {f"w={w}": 1.0, f"st={_stem(w)}": 1.0, f"suf={w[-3:]}": 1.0}

@@ -8,6 +8,7 @@ Word-level highlights mark what a statement says that its counterparts do not.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -354,6 +355,10 @@ def _number_key(cue: Cue) -> str | None:
     return f"{value.get('value')}|{unit}"
 
 
+def _has_unit(unit: str, statement: Statement, cue: Cue) -> bool:
+    return _unit_class(cue) == unit
+
+
 def detect_number(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Conflicting quantities of the same kind ("over 80%" vs "about 70%", "12 civilians" vs "15 people")."""
     differences = []
@@ -361,7 +366,7 @@ def detect_number(event: Event, sides: Sides, outlets: dict[str, str]) -> list[D
     for unit in sorted(u for u in classes if u is not None):
         differences += _conflict(sides, CueType.NUMBER, DifferenceType.NUMBER, event, outlets, _number_key,
                                  "figures" + (f" ({unit})" if not unit.startswith("count:") else ""),
-                                 keep=lambda s, c, unit=unit: _unit_class(c) == unit)
+                                 keep=functools.partial(_has_unit, unit))
     return differences
 
 
@@ -700,7 +705,7 @@ def detect_wording(event: Event, sides: Sides, outlets: dict[str, str]) -> list[
         terms[doc] = [(s, c) for s in statements for c in framing_terms(s.text, language=s.language)]
 
     def frames(doc: str, loaded_only: bool = False) -> set[str]:
-        return {(c.value or {}).get("frame") for _, c in terms[doc] if not (loaded_only and _neutral(c))}
+        return {str((c.value or {}).get("frame")) for _, c in terms[doc] if not (loaded_only and _neutral(c))}
 
     docs = sorted(sides)
     involved: dict[str, list[tuple[Statement, Cue]]] = defaultdict(list)
