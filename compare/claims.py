@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ class ClaimWeights:
     version: str
 
 
-def _scorer_from(section: dict) -> ClaimScorer:
+def _scorer_from(section: dict[str, Any]) -> ClaimScorer:
     return ClaimScorer(features=tuple(section["features"]), coef=tuple(float(c) for c in section["coef"]),
                        bias=float(section["bias"]), mean=tuple(float(x) for x in section["mean"]),
                        scale=tuple(float(x) for x in section["scale"]))
@@ -309,7 +310,8 @@ def _block(statements: Sequence[Statement], texts: StoryTexts, language: np.ndar
     def share(common: np.ndarray, sizes: np.ndarray, *, fewer: bool = True) -> np.ndarray:
         left_size, right_size = sizes[ra][ii], sizes[rb][jj]
         base = np.minimum(left_size, right_size) if fewer else np.maximum(left_size, right_size)
-        return np.divide(common, base, out=np.zeros_like(common), where=base > 0)
+        out: np.ndarray = np.divide(common, base, out=np.zeros_like(common), where=base > 0)
+        return out
 
     shared_anchors = products["anchors"][ii, jj]
     anchor_union = texts.anchor_counts[ra][ii] + texts.anchor_counts[rb][jj] - shared_anchors
@@ -354,8 +356,8 @@ def _reachable(feats: dict[str, np.ndarray], crosslingual: np.ndarray, weights: 
         return np.zeros(len(crosslingual), dtype=bool)
     best_fuzzy = 1.0 if mono.coef[mono.features.index("fuzzy")] > 0 else 0.0
     trial = dict(feats, fuzzy=np.full(len(crosslingual), best_fuzzy, dtype=np.float32))
-    reach = mono.probability(trial) >= weights.threshold - 1e-9
-    return reach & ~crosslingual  # the cross-language section does not read fuzzy
+    reach: np.ndarray = (mono.probability(trial) >= weights.threshold - 1e-9) & ~crosslingual
+    return reach  # the cross-language section does not read fuzzy
 
 
 def block_probability(block: PairBlock, weights: ClaimWeights) -> np.ndarray:

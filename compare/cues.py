@@ -1305,7 +1305,8 @@ def _loaded_model() -> dict[str, Any] | None:
         data = resources.files("compare.data").joinpath("loaded_words.json").read_text(encoding="utf-8")
     except (FileNotFoundError, OSError):
         return None
-    return json.loads(data)
+    model: dict[str, Any] = json.loads(data)
+    return model
 
 
 def find_learned_loaded(text: str, lex: Lexicon | None = None) -> list[Cue]:
