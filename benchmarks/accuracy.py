@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/accuracy.py --no-write # print the table only
 
 Everything runs in one process on the same statements and embeddings (packaged all-MiniLM-L6-v2).
-storydiff runs at its default settings (the shipped scorer and threshold, through `compare.evaluate`,
+storydiff runs at its default settings (the shipped scorer and threshold, through `compare.evaluation.evaluate`,
 the code behind `storydiff eval`). Each baseline gets the threshold with its best F1 on the file
 itself (optimistic for the baselines). Baselines: rapidfuzz token_set_ratio; TF-IDF cosine (fitted per
 story); MiniLM cosine; a monotonic order-preserving aligner (Bertalign/Vecalign-style dynamic
@@ -24,9 +24,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.align import default_weights  # noqa: E402
-from compare.embed import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
-from compare.evaluate import (  # noqa: E402
+from compare.align.events import default_weights  # noqa: E402
+from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.evaluation.evaluate import (  # noqa: E402
     average_precision,
     best_threshold,
     evaluate_story,

@@ -5,8 +5,8 @@
 
 Synthetic but shaped like a real feed: 60 events, each outlet reporting each event in a few
 statements with event words plus common words; vectors are event directions plus noise. Each run is a
-fresh process (peak RSS is per process): the current `compare.align`, then, with `--baseline REV`, the
-`compare/align.py` of that git revision on the same input, so the ratio is measured under the same load.
+fresh process (peak RSS is per process): the current `compare.align.events`, then, with `--baseline REV`, the
+`compare/align/events.py` of that git revision on the same input, so the ratio is measured under the same load.
 Prints seconds for links and events, link and event counts, peak RSS growth, the load average, how
 many of the baseline's same-event links (both statements from one synthetic event) the current code keeps,
 and whether every link (ends, score, cosine, fuzzy, overlap) and event equals the baseline's.
@@ -61,13 +61,13 @@ def synthetic(outlets: int, per_outlet: int, events: int = 60, seed: int = 0
 
 def load_align(revision: str | None):  # type: ignore[no-untyped-def]
     if revision is None:
-        import compare.align as module
+        import compare.align.events as module
 
         return module
     if Path(revision).is_file():  # a saved copy of an older align.py (machines without the git history)
         source = Path(revision).read_text("utf-8")
     else:
-        source = subprocess.run(["git", "show", f"{revision}:compare/align.py"], cwd=ROOT, check=True,
+        source = subprocess.run(["git", "show", f"{revision}:compare/align/events.py"], cwd=ROOT, check=True,
                                 capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "align_baseline.py"
     path.write_text(source, "utf-8")
@@ -137,7 +137,7 @@ def main() -> None:
     parser.add_argument("--outlets", type=int, default=32)
     parser.add_argument("--statements", type=int, default=200)
     parser.add_argument("--baseline", default=None,
-                        help="git revision of compare/align.py (or a saved copy of it) to compare with")
+                        help="git revision of compare/align/events.py (or a saved copy of it) to compare with")
     parser.add_argument("--story", choices=("speed", "scaling"), default="speed")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

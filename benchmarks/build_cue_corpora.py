@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from compare.cue_eval import babe_records, bioscope_records, sfu_records  # noqa: E402
+from compare.evaluation.cue_eval import babe_records, bioscope_records, sfu_records  # noqa: E402
 
 BABE_REPO = Path("/work/.mirror/Media-Bias-Group+Neural-Media-Bias-Detection-Using-Distant-Supervision-With-BABE/repo")
 BABE_COMMIT = "fb79f646dcabf1746f5ebedc06ed8dd61ba78188"

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from align_scaling import make_story
 
-from compare.align import build_events, default_weights, link_statements, unique_statements
-from compare.claims import align_claims, claim_events, default_claim_weights
+from compare.align.claims import align_claims, claim_events, default_claim_weights
+from compare.align.events import build_events, default_weights, link_statements, unique_statements
 
 
 def event_level(statements, vectors):  # type: ignore[no-untyped-def]

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from compare.corpus import Story, extract_html  # noqa: E402
-from compare.cues import detect_cues  # noqa: E402
+from compare.corpus.story import Story, extract_html  # noqa: E402
+from compare.cues.detect import detect_cues  # noqa: E402
 from compare.model import Document  # noqa: E402
 
 BEGIN = "<!-- COMPLEXITY:BEGIN (benchmarks/complexity.py) -->"
@@ -142,8 +142,7 @@ def _stage_segment(odd: str, language: str) -> Callable[[], Any]:
 def _unbounded() -> None:
     """Lift the cue detector's length bound (MAX_CUE_CHARS): the cue and phrase stages measure the
     algorithm on the whole odd paragraph as one statement, not the bound that backs it up."""
-    from compare import cues
-
+    from compare.cues import detect as cues
     cues.MAX_CUE_CHARS = 10**9
 
 
@@ -153,8 +152,7 @@ def _stage_cues(odd: str, language: str) -> Callable[[], Any]:
 
 
 def _stage_phrases(odd: str, language: str) -> Callable[[], Any]:
-    from compare import phrases
-
+    from compare.cues import phrases
     _unbounded()
     cues = detect_cues(odd, language=language)
     return lambda: (phrases.find_locations(odd, cues, language), phrases.find_actors(odd, cues, language),
@@ -162,7 +160,7 @@ def _stage_phrases(odd: str, language: str) -> Callable[[], Any]:
 
 
 def _stage_align(odd: str, language: str) -> Callable[[], Any]:
-    from compare.align import build_events, default_weights, link_statements
+    from compare.align.events import build_events, default_weights, link_statements
     from compare.pipeline import embed_statements, segment_documents
 
     statements = segment_documents(_story(odd, language).documents)
@@ -177,7 +175,7 @@ def _stage_align(odd: str, language: str) -> Callable[[], Any]:
 
 
 def _stage_differences(odd: str, language: str) -> Callable[[], Any]:
-    from compare.differ import find_differences, find_highlights
+    from compare.differ.detect import find_differences, find_highlights
 
     c = _comparison(odd, language)
 
@@ -188,14 +186,14 @@ def _stage_differences(odd: str, language: str) -> Callable[[], Any]:
 
 
 def _stage_html(odd: str, language: str) -> Callable[[], Any]:
-    from compare.report import render_html
+    from compare.report.render import render_html
 
     c = _comparison(odd, language)
     return lambda: render_html(c)
 
 
 def _stage_pdf(odd: str, language: str) -> Callable[[], Any]:
-    from compare.report import render_pdf
+    from compare.report.render import render_pdf
 
     c = _comparison(odd, language)
     return lambda: render_pdf(c)

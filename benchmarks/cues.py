@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from compare.cues import detect_cues  # noqa: E402
+from compare.cues.detect import detect_cues  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "cues"
 TYPES = ("hedge", "negation", "attribution", "number", "date", "place", "entity", "loaded")

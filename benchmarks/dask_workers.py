@@ -1,6 +1,6 @@
 """Per-story comparison in-process vs on a local Dask cluster of 1 and 2 worker processes.
 
-The same stories (the demo corpora and fixtures, repeated) go through `compare.distributed` with the
+The same stories (the demo corpora and fixtures, repeated) go through `compare.runs.distributed` with the
 builtin `map` and with a `LocalCluster` of 1 and then 2 single-threaded workers. Each cluster is warmed
 first (one task per worker loads the model), so the figure is steady-state throughput, not start-up.
 Results are checked to give the same JSON report as the in-process run (clock times aside).
@@ -23,7 +23,7 @@ COPIES = 2  # 12 comparisons: the three modes plus two cluster start-ups fit the
 
 
 def stories():  # type: ignore[no-untyped-def]
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
 
     paths = [p for p in sorted((ROOT / "corpora").iterdir()) if (p / "story.toml").is_file()]
     paths += [p for p in sorted((ROOT / "tests" / "fixtures").iterdir()) if (p / "story.toml").is_file()]
@@ -33,7 +33,7 @@ def stories():  # type: ignore[no-untyped-def]
 def _key(comparison) -> str:  # type: ignore[no-untyped-def]
     """The JSON report without wall-clock facts: what a reader gets. (Raw float scores may differ in the
     last bits: Dask workers run torch with one thread, the in-process run with two.)"""
-    from compare.report import to_json
+    from compare.report.render import to_json
 
     document = to_json(comparison)
     document.pop("created", None)
@@ -45,7 +45,7 @@ def run() -> dict:
     from distributed import LocalCluster
 
     from compare.config import Settings
-    from compare.distributed import Cluster, compare_stories_on, compare_task
+    from compare.runs.distributed import Cluster, compare_stories_on, compare_task
 
     items = stories()
     settings = Settings(model="minilm", formats=("json",))

@@ -28,11 +28,11 @@ STORYDIFF = VENV_BIN / "storydiff"
 DRIVER = r"""
 import json, sys, time
 t0 = time.perf_counter()
-from compare.corpus import load_story
+from compare.corpus.story import load_story
 from compare.config import Settings
-from compare.embed import default_cache_path, get_embedder
+from compare.embed.backends import default_cache_path, get_embedder
 from compare.pipeline import compare_story, segment_documents, document_language
-from compare.report import render_all
+from compare.report.render import render_all
 imports = time.perf_counter() - t0
 story = load_story(sys.argv[1])
 settings = Settings(model="auto", cache_path=default_cache_path())

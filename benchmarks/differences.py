@@ -1,7 +1,7 @@
 """Score typed differences against the demo gold files (`corpora/*/gold.toml`), per difference type.
 
 Run: `.venv/bin/python benchmarks/differences.py [--errors]`. Each story goes through the real pipeline
-(`compare.corpus.load_story` + `compare.pipeline.compare_story`, default settings), so alignment and
+(`compare.corpus.story.load_story` + `compare.pipeline.compare_story`, default settings), so alignment and
 differ are measured together, and every error is attributed to one of them.
 
 Matching. A predicted difference matches a gold one when the types agree and, for every outlet the gold
@@ -17,7 +17,7 @@ file assigns to events (the gold lists every difference inside its events, pairw
 pairs, so a prediction there that matches nothing is a false positive; predictions about sentences the
 gold does not cover are counted apart as "unjudged").
 
-Alignment errors (the aligner, `compare/align.py`, is owned separately) are counted, not hidden: a missed
+Alignment errors (the aligner, `compare/align/events.py`, is owned separately) are counted, not hidden: a missed
 gold difference is an alignment miss when its statements are not in one predicted event (for omission:
 when the carrying statements are not linked, or a missing outlet's statement was linked in); a false
 positive is an alignment error when its evidence joins statements from different gold events or its
@@ -239,7 +239,7 @@ def _in_span(statement: object, span: tuple[int, int]) -> bool:
 def with_gold_alignment(story_dir: Path, comparison: Comparison) -> Comparison:
     """The same comparison with the gold events in place of the aligner's, and the differ rerun on them:
     measures the differ alone."""
-    from compare.differ import find_differences, find_highlights
+    from compare.differ.detect import find_differences, find_highlights
     from compare.model import Event
 
     events, _ = load_gold(story_dir, comparison)
@@ -255,7 +255,7 @@ def with_gold_alignment(story_dir: Path, comparison: Comparison) -> Comparison:
 def run(stories: Sequence[Path] | None = None) -> tuple[list[StoryResult], list[StoryResult]]:
     """Per story: scores of the real pipeline, and of the differ on the gold alignment."""
     from compare.config import Settings
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
     from compare.pipeline import compare_story
 
     stories = stories or sorted(p.parent for p in CORPORA.glob("*/gold.toml"))

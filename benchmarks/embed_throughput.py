@@ -150,7 +150,7 @@ def run(budget: float = 95.0) -> dict[str, Any]:
     with Timed() as t:
         import torch
     loads["import_torch_s"] = t.wall
-    from compare.embed import SentenceTransformerEmbedder, embedding_threads, encoder_flops, get_embedder
+    from compare.embed.backends import SentenceTransformerEmbedder, embedding_threads, encoder_flops, get_embedder
 
     threads = embedding_threads()
     texts = sentences()

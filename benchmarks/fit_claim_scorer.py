@@ -20,7 +20,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.claim_eval import (  # noqa: E402
+from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.evaluation.claim_eval import (  # noqa: E402
     THRESHOLD_BETA,
     baselines,
     cross_validate,
@@ -29,7 +30,6 @@ from compare.claim_eval import (  # noqa: E402
     story_pairs,
     weights_json,
 )
-from compare.embed import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
 
 DEFAULT_GOLD = [ROOT / "corpora/claim_gold/ecbplus_claims.jsonl", ROOT / "../shared/eval/claims_dev.jsonl",
                 ROOT / ".data/allsides_claims.jsonl"]

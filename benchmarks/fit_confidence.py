@@ -20,9 +20,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.claim_eval import cross_validate, difference_report, fit_confidence, load_claim_gold, story_pairs  # noqa: E402
 from compare.config import DEFAULT_MIN_CONFIDENCE  # noqa: E402
-from compare.embed import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.evaluation.claim_eval import (  # noqa: E402
+    cross_validate,
+    difference_report,
+    fit_confidence,
+    load_claim_gold,
+    story_pairs,
+)
 
 DEFAULT_GOLD = [ROOT / "corpora/claim_gold/ecbplus_claims.jsonl", ROOT / "../shared/eval/claims_dev.jsonl",
                 ROOT / ".data/allsides_claims.jsonl"]

@@ -2,7 +2,7 @@
 
 A logistic regression over word tokens: is this word one that trained annotators marked as biased? Features
 are the word's own (the word, a crude stem, its last letters, capitalisation) and its neighbours'; see
-`compare.cues.loaded_token_features`. Trained on the development split of BABE only (`split_of(group) ==
+`compare.cues.detect.loaded_token_features`. Trained on the development split of BABE only (`split_of(group) ==
 "dev"`, by article); the test split stays held out for `storydiff eval`. The regularisation strength and the
 decision threshold are chosen by 5-fold cross-validation over articles on the dev split (best token F1).
 
@@ -10,7 +10,7 @@ Run after benchmarks/build_cue_corpora.py:
 
     python benchmarks/fit_loaded_words.py [--corpus .data/cues/babe.jsonl] [--out compare/data/loaded_words.json]
 
-Needs scikit-learn (not a storydiff dependency: the shipped model is plain JSON read by compare/cues.py).
+Needs scikit-learn (not a storydiff dependency: the shipped model is plain JSON read by compare/cues/detect.py).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from compare.cue_eval import load_cue_corpus, split_of  # noqa: E402
-from compare.cues import loaded_token_features, word_tokens  # noqa: E402
+from compare.cues.detect import loaded_token_features, word_tokens  # noqa: E402
+from compare.evaluation.cue_eval import load_cue_corpus, split_of  # noqa: E402
 
 MAX_FEATURES = 6000
 
@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     kept = sorted(weights.items(), key=lambda kv: -abs(kv[1]))[:MAX_FEATURES]
     model = {
         "about": "Loaded-wording word model: logistic regression over word-token features "
-                 "(compare.cues.loaded_token_features), fitted by benchmarks/fit_loaded_words.py on the dev split "
+                 "(compare.cues.detect.loaded_token_features), fitted by benchmarks/fit_loaded_words.py "
+                 "on the dev split "
                  "of BABE (Media-Bias-Group/Neural-Media-Bias-Detection-Using-Distant-Supervision-With-BABE "
                  "@fb79f646, data/final_labels_SG2.csv, AGPL-3.0). Feature weights only, no corpus text.",
         "cv_token_f1": round(f1, 4), "C": C, "threshold": threshold,

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/fit_scorer.py --model use --dry-run     # only print cross-validated scores
 
 It embeds the ECB+ dev stories with the backend (through the embedding cache), computes every
-cross-document pair's features exactly as `compare.align` does, and fits a logistic regression.
+cross-document pair's features exactly as `compare.align.events` does, and fits a logistic regression.
 Stories are split into folds (the same story in both dev files stays in one fold): each fold is scored
 by a model fitted on the other folds only, and the threshold is the one with the best mean F1 of
 those out-of-fold scores over the dev files. The shipped coefficients are then refitted on all stories.
@@ -34,9 +34,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.align import FEATURES, block_features, story_context  # noqa: E402
-from compare.embed import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
-from compare.evaluate import average_precision, best_threshold, load_eval_stories, prf  # noqa: E402
+from compare.align.events import FEATURES, block_features, story_context  # noqa: E402
+from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.evaluation.evaluate import average_precision, best_threshold, load_eval_stories, prf  # noqa: E402
 from compare.model import Statement  # noqa: E402
 from compare.pipeline import embed_statements, segment_documents  # noqa: E402
 

@@ -1,5 +1,5 @@
 """token_set_ratio on the aligner's real candidate pairs: rapidfuzz `cpdist` against the compiled kernel
-(compare/fuzzy.py), side by side in one run on the same input.
+(compare/align/fuzzy.py), side by side in one run on the same input.
 
     .venv/bin/python benchmarks/fuzzy_kernel.py [--outlets 32] [--statements 200] [--story speed|scaling]
 
@@ -31,11 +31,11 @@ FIRST_USE = """
 import sys, time
 sys.path.insert(0, "benchmarks")
 from align_speed import synthetic
-from compare import align
+from compare.align import events as align
 statements, vectors, _ = synthetic(4, 20)
 align.link_statements(statements, vectors)  # the aligner's own imports are already paid for
 t0 = time.perf_counter(); c0 = time.process_time()
-from compare import fuzzy
+from compare.align import fuzzy
 t1 = time.perf_counter()
 assert align._fuzzy_kernel([s.text for s in statements]) is not None
 print(f"{t1 - t0:.3f} {time.perf_counter() - t0:.3f} {time.process_time() - c0:.3f}")
@@ -52,8 +52,7 @@ def first_use(env: dict[str, str]) -> tuple[float, float, float]:
 
 def collect(story: str, outlets: int, per_outlet: int) -> tuple[list[str], list[tuple[np.ndarray, np.ndarray]]]:
     """Statement texts and the candidate strips link_statements submits for fuzzy scoring."""
-    from compare import align
-
+    from compare.align import events as align
     if story == "speed":
         from align_speed import synthetic
 
@@ -100,8 +99,7 @@ def main() -> None:
         cached = first_use({**env, "NUMBA_CACHE_DIR": cache})  # loads what the first run cached
     texts, strips = collect(args.story, args.outlets, args.statements)
     n_pairs = sum(len(a) for a, _ in strips)
-    from compare import fuzzy
-
+    from compare.align import fuzzy
     fuzzy.token_set_ratios(fuzzy.tokenise(texts[:2]), np.zeros(1, np.int64), np.ones(1, np.int64))  # warm
 
     def with_rapidfuzz() -> list[np.ndarray]:

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from compare.embed import get_embedder
-from compare.group import GroupItem, GroupSettings, bcubed, group_all, lead_anchors, lead_text
+from compare.embed.backends import get_embedder
+from compare.runs.group import GroupItem, GroupSettings, bcubed, group_all, lead_anchors, lead_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 FILES = {"full": "ecbplus_topics_full_dev.jsonl", "topics": "ecbplus_topics_dev.jsonl"}

@@ -4,7 +4,7 @@ HTML template and WeasyPrint, each in a fresh process, measuring wall time and p
 The synthetic events look like the demo's: every outlet carries one 20-40 word statement per event (one in
 eight is absent), two typed differences per event with word highlights and a plain-change highlight.
 Ratios are against the 50-event case; linear growth means time and memory ratios near the event ratio.
-Past `compare.report.PDF_FULL_EVENTS` (300) events the PDF lays out that many side by side and summarises the
+Past `compare.report.render.PDF_FULL_EVENTS` (300) events the PDF lays out that many side by side and summarises the
 rest in one row each, so a 1000-event PDF costs about what a 300-event one does plus a short table.
 
 Sizes run smallest first, then largest first, inside `--budget` seconds (default 285, under run_all's 300): a
@@ -105,7 +105,7 @@ def synthetic_comparison(events: int, outlets: int = OUTLETS, seed: int = 7):  #
 
 def measure_one(events: int) -> dict[str, float | int | None]:
     """In this process: build, render HTML, render PDF; report times, pages, bytes and peak RSS."""
-    from compare.report import PDF_FULL_EVENTS, render_html, render_pdf
+    from compare.report.render import PDF_FULL_EVENTS, render_html, render_pdf
 
     start = time.perf_counter()
     comparison = synthetic_comparison(events)

@@ -30,8 +30,8 @@ STORY = "corpora/kupyansk"
 MAKE_COMPARISON = r"""
 import pickle, sys
 from compare.config import Settings
-from compare.corpus import load_story
-from compare.embed import default_cache_path
+from compare.corpus.story import load_story
+from compare.embed.backends import default_cache_path
 from compare.pipeline import compare_story
 comparison = compare_story(load_story(sys.argv[1]), Settings(model="auto", cache_path=default_cache_path()))
 pickle.dump(comparison, open(sys.argv[2], "wb"))
@@ -39,7 +39,7 @@ pickle.dump(comparison, open(sys.argv[2], "wb"))
 
 RENDER_PDF = r"""
 import json, pickle, sys, time
-from compare.report import render_pdf
+from compare.report.render import render_pdf
 import weasyprint  # noqa: F401 - the import is not what this measures
 comparison = pickle.load(open(sys.argv[1], "rb"))
 wall, cpu = time.perf_counter(), time.process_time()

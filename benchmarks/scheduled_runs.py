@@ -180,8 +180,8 @@ def _run(job: Path, env: dict[str, str]) -> dict:
 
 def run() -> dict:
     try:
-        from compare.demo_server import serve_in_thread
-        from compare.schedule import run_job  # noqa: F401  (only checks that scheduled runs exist)
+        from compare.runs.demo_server import serve_in_thread
+        from compare.runs.schedule import run_job  # noqa: F401  (only checks that scheduled runs exist)
     except ImportError as exc:
         return {"skipped": f"scheduled runs not available yet ({exc})"}
     with tempfile.TemporaryDirectory(prefix="storydiff-sched-") as tmp:

@@ -22,10 +22,10 @@ import scheduled_runs as sr
 
 from compare import pipeline
 from compare.config import Settings
-from compare.corpus import Story
-from compare.embed import get_embedder
+from compare.corpus.story import Story
+from compare.embed.backends import get_embedder
 from compare.model import Document
-from compare.report import render_all
+from compare.report.render import render_all
 
 STORIES = 12
 

@@ -46,7 +46,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use (below)
     from compare.config import Settings
-    from compare.corpus import Story, load_story
+    from compare.corpus.story import Story, load_story
     from compare.model import (
         Comparison,
         Cue,
@@ -60,17 +60,17 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         StatementRef,
     )
     from compare.pipeline import compare_story
-    from compare.report import render_all, write_outputs
+    from compare.report.render import render_all, write_outputs
 
 # Public name -> the module that defines it. Imported on first access, so `import compare` (and with it
 # `storydiff --help`) does not pay for numpy, the aligner or the report templates.
 _LAZY = {
     "Settings": "compare.config",
-    "Story": "compare.corpus",
-    "load_story": "compare.corpus",
+    "Story": "compare.corpus.story",
+    "load_story": "compare.corpus.story",
     "compare_story": "compare.pipeline",
-    "render_all": "compare.report",
-    "write_outputs": "compare.report",
+    "render_all": "compare.report.render",
+    "write_outputs": "compare.report.render",
     **{name: "compare.model" for name in ("Comparison", "Cue", "CueType", "Difference", "DifferenceType",
                                           "Document", "Event", "Evidence", "Statement", "StatementRef")},
 }

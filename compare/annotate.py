@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compare.corpus import decode, read_bytes
-from compare.cues import detect_cues
+from compare.corpus.story import decode, read_bytes
+from compare.cues.detect import detect_cues
 from compare.errors import CorpusError, InputError
-from compare.report import cue_json
+from compare.report.render import cue_json
 from compare.segment import detect_language
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024

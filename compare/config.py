@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compare.corpus import DEFAULT_MAX_ARTICLE_BYTES
+from compare.corpus.story import DEFAULT_MAX_ARTICLE_BYTES
 from compare.errors import ConfigError
 
 FORMATS = ("html", "pdf", "json")
@@ -43,7 +43,7 @@ class Settings:
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES
     page_size: str = "A4 landscape"
     granularity: str = "claim"
-    # differences below this are folded in the HTML and left out of the PDF (compare.report)
+    # differences below this are folded in the HTML and left out of the PDF (compare.report.render)
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
 
     def __post_init__(self) -> None:

@@ -14,14 +14,14 @@ from functools import lru_cache
 import numpy as np
 
 from compare import __version__
-from compare.align import build_events, default_weights, link_statements, unique_statements
-from compare.claims import align_claims, claim_events, default_claim_weights
-from compare.confidence import default_confidence_model, with_confidence
+from compare.align.claims import align_claims, claim_events, default_claim_weights
+from compare.align.events import build_events, default_weights, link_statements, unique_statements
 from compare.config import Settings
-from compare.corpus import Story
-from compare.cues import detect_cues, reference_date
-from compare.differ import find_differences, find_highlights
-from compare.embed import Embedder, EmbeddingCache, get_embedder
+from compare.corpus.story import Story
+from compare.cues.detect import detect_cues, reference_date
+from compare.differ.confidence import default_confidence_model, with_confidence
+from compare.differ.detect import find_differences, find_highlights
+from compare.embed.backends import Embedder, EmbeddingCache, get_embedder
 from compare.model import Comparison, Cue, Document, Statement, StatementRef
 from compare.segment import detect_language, segment
 
@@ -115,7 +115,7 @@ def compare_story(story: Story, settings: Settings | None = None, *,
     clock = time.perf_counter()
     notify("diff", 0, 1)
     differences = find_differences(story.documents, statements, events, unique)
-    # each difference's confidence: P(right), calibrated on the claim gold (compare/confidence.py)
+    # each difference's confidence: P(right), calibrated on the claim gold (compare/differ/confidence.py)
     doc_refs: dict[str, list[StatementRef]] = {}
     for statement in statements:
         doc_refs.setdefault(statement.doc_id, []).append(statement.ref)

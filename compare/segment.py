@@ -45,7 +45,7 @@ def _presegmented(document: Document, lang: str) -> Iterator[Statement]:
 def statement_language(text: str, document_language: str) -> str:
     """A sentence's own language when it clearly differs from its document's (a quote in Ukrainian
     inside a Russian article, an English sentence in a Ukrainian one); else the document's."""
-    from compare.multilingual import statement_language as detect
+    from compare.cues.multilingual import statement_language as detect
 
     return detect(text, document_language)
 

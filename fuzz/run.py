@@ -106,7 +106,7 @@ def main() -> int:
     args = parser.parse_args()
     names = args.target or list(TARGETS)
     if "job" in names and not job_parser_available():
-        print("job: skipped, compare.schedule.load_job is not available", file=sys.stderr)
+        print("job: skipped, compare.runs.schedule.load_job is not available", file=sys.stderr)
         names.remove("job")
     found = 0
     for name in names:

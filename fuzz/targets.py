@@ -55,7 +55,7 @@ def _expect_refusal(call: Callable[[], object]) -> None:
 
 def target_manifest(data: bytes) -> None:
     """A story folder whose story.toml is `data` (articles it may name exist)."""
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
 
     folder = _fresh("manifest")
     if not (folder / "a.txt").exists():
@@ -67,7 +67,7 @@ def target_manifest(data: bytes) -> None:
 
 def target_story_json(data: bytes) -> None:
     """A story JSON file, and the same bytes as a JSON Lines file."""
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
 
     folder = _fresh("json")
     for name in ("story.json", "stories.jsonl"):
@@ -77,7 +77,7 @@ def target_story_json(data: bytes) -> None:
 
 def target_html(data: bytes) -> None:
     """Decode and extract one HTML article (also as .txt, where sniffing decides)."""
-    from compare.corpus import read_article
+    from compare.corpus.story import read_article
 
     folder = _fresh("html")
     for name in ("article.html", "article.txt"):
@@ -87,7 +87,7 @@ def target_html(data: bytes) -> None:
 
 def target_job(data: bytes) -> None:
     """A scheduled-runs job file."""
-    from compare.schedule import load_job
+    from compare.runs.schedule import load_job
 
     folder = _fresh("job")
     (folder / "job.toml").write_bytes(data)
@@ -96,7 +96,7 @@ def target_job(data: bytes) -> None:
 
 def job_parser_available() -> bool:
     try:
-        from compare.schedule import load_job  # noqa: F401
+        from compare.runs.schedule import load_job  # noqa: F401
     except ImportError:
         return False
     return True

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.align import (
+from compare.align.events import (
     FEATURES,
     ScorerWeights,
     all_pair_scores,
@@ -21,7 +21,7 @@ from compare.align import (
     reference_events,
     reference_links,
 )
-from compare.cues import detect_cues
+from compare.cues.detect import detect_cues
 from compare.model import Link, LinkTable, Statement, StatementRef
 
 PERU = ("A magnitude 6.1 earthquake struck northern Peru on Monday, killing at least 12 people.",
@@ -45,7 +45,7 @@ def make(docs: dict[str, list[str]]) -> list[Statement]:
 
 @pytest.fixture(scope="module")
 def minilm():  # type: ignore[no-untyped-def]
-    from compare.embed import get_embedder
+    from compare.embed.backends import get_embedder
 
     return get_embedder("minilm")
 
@@ -281,7 +281,7 @@ def test_scorer_weights_reject_mismatched_coefficients() -> None:
 
 
 def test_strip_features_equal_the_per_block_features_exactly() -> None:
-    from compare.align import STRIP_FEATURES, _strip_features, block_features, story_context
+    from compare.align.events import STRIP_FEATURES, _strip_features, block_features, story_context
 
     rng = np.random.default_rng(31)
     statements, vectors = _random_story(rng, n_docs=5, n_sent=10)

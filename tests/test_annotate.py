@@ -56,8 +56,8 @@ def test_json_lines_keep_ids_and_per_line_language_and_reference(tmp_path: Path)
 
 
 def test_same_cues_as_the_compare_pipeline(tmp_path: Path) -> None:
-    from compare.cues import detect_cues
-    from compare.report import cue_json
+    from compare.cues.detect import detect_cues
+    from compare.report.render import cue_json
 
     text = "At least 12 people were killed in Kupiansk, officials said."
     path = tmp_path / "one.txt"

@@ -1,4 +1,4 @@
-"""Claim-gold evaluation (compare/claim_eval.py): the loader, sure/possible pairs, annotator agreement,
+"""Claim-gold evaluation (compare/evaluation/claim_eval.py): the loader, sure/possible pairs, annotator agreement,
 link metrics, thresholds and cross-validation on tiny hand-checked cases, and `storydiff eval` on claim gold.
 
 The metric cases are toy stories whose every figure is worked out by hand in the comments. The CLI runs
@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from compare import claim_eval
-from compare.claim_eval import (
+from compare.errors import CorpusError
+from compare.evaluation import claim_eval
+from compare.evaluation.claim_eval import (
     CLAIM_FEATURES,
     ClaimStory,
     StoryPairs,
@@ -34,7 +35,6 @@ from compare.claim_eval import (
     link_metrics,
     load_claim_gold,
 )
-from compare.errors import CorpusError
 from compare.model import Statement, StatementRef
 
 ROOT = Path(__file__).resolve().parents[1]

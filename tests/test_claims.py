@@ -1,4 +1,4 @@
-"""Claim-level alignment (compare/claims.py): links on real news excerpts, the claim event builder on
+"""Claim-level alignment (compare/align/claims.py): links on real news excerpts, the claim event builder on
 hand-made links, and independence from the order of documents, sentences and links.
 
 The excerpts are real articles from ECB+ (Cybulska & Vossen 2014, CC BY 3.0), as shipped with their claim
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from compare.claims import ClaimAlignment, align_claims, claim_events, default_claim_weights
-from compare.corpus import story_from_json
+from compare.align.claims import ClaimAlignment, align_claims, claim_events, default_claim_weights
+from compare.corpus.story import story_from_json
 from compare.model import Event, Link, LinkTable, Statement, StatementRef
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,7 @@ def excerpt(story_id: str, ranges: dict[str, tuple[int, int]]) -> dict[str, Any]
 def embedder():  # type: ignore[no-untyped-def]
     """The embedder `storydiff compare` picks by default for English stories."""
     from compare.config import Settings
-    from compare.embed import get_embedder
+    from compare.embed.backends import get_embedder
 
     return get_embedder(Settings().model, languages=["en"])
 
@@ -380,8 +380,8 @@ def test_compare_at_either_granularity_says_which_in_the_json(
         granularity: str | None, tiny_story: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The claim aligner and the event aligner each run with their own scorer and threshold; without the
     option it is the claim level."""
-    from compare.align import default_weights
-    from compare.report import validate_json
+    from compare.align.events import default_weights
+    from compare.report.render import validate_json
 
     option = ["--granularity", granularity] if granularity else []
     code, _, err = run_cli(capsys, "compare", str(tiny_story), "-o", str(tmp_path / "out"), "--format", "json",

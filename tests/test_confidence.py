@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 from test_report import hand_made
 
-from compare import report
 from compare.config import Settings
 from compare.errors import ConfigError
 from compare.model import Comparison, Difference, DifferenceType, Evidence, Highlight
+from compare.report import render as report
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,7 +179,7 @@ def test_cli_bad_min_confidence_is_one_line_and_exit_2(tmp_path: Path, value: st
 
 
 def test_job_file_min_confidence(tmp_path: Path) -> None:
-    from compare.schedule import load_job
+    from compare.runs.schedule import load_job
 
     job = tmp_path / "job.toml"
     sources = '[[sources]]\noutlet = "A"\nfeed = "http://a.test/f"\n'

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.corpus import load_jsonl, load_story, story_from_json, strip_markdown
+from compare.corpus.story import load_jsonl, load_story, story_from_json, strip_markdown
 from compare.errors import CorpusError
 
 

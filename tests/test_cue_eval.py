@@ -1,4 +1,5 @@
-"""Cue evaluation on real corpora (compare/cue_eval.py): loaders, metrics, and — when the corpora have been built
+"""Cue evaluation on real corpora (compare/evaluation/cue_eval.py): loaders, metrics, and — when the corpora
+have been built
 under .data/cues/ by benchmarks/build_cue_corpora.py — storydiff above its word-list baseline on the held-out split.
 
 The loader tests use a few sentences written for these tests, in each corpus's format; no corpus text is here."""
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.cue_eval import (
+from compare.evaluation.cue_eval import (
     babe_records,
     baseline_spans,
     bioscope_records,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.cues import canonical_name, detect_cues, lexicon, name_key
+from compare.cues.detect import canonical_name, detect_cues, lexicon, name_key
 from compare.model import CueType
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -264,7 +264,7 @@ def test_unknown_language_falls_back_to_the_english_lexicon() -> None:
 def _declension_by_scanning(folded: str) -> str | None:
     """The plain rule canonical_name implements by lookup: the first gazetteer variant (5+ letters) that
     the name extends by a short non-ASCII ending."""
-    from compare.cues import gazetteer
+    from compare.cues.detect import gazetteer
 
     for variant, canonical in gazetteer().canonical_by_variant.items():
         rest = folded[len(variant):]
@@ -275,7 +275,7 @@ def _declension_by_scanning(folded: str) -> str | None:
 
 
 def test_declined_names_resolve_as_a_scan_of_the_gazetteer_would() -> None:
-    from compare.cues import _fold, gazetteer
+    from compare.cues.detect import _fold, gazetteer
 
     variants = list(gazetteer().canonical_by_variant)
     names = [v + ending for v in variants for ending in ("е", "ом", "ого", "ах", "и", "s", "")]
@@ -298,7 +298,7 @@ def test_declined_names_resolve_as_a_scan_of_the_gazetteer_would() -> None:
     ("status", "status"), ("crisis", "crisis"), ("'troops'", "troop"), ("gas", "gas"),
 ])
 def test_one_singular_rule_serves_numbers_places_and_agents(word: str, expected: str) -> None:
-    from compare.cues import singular
+    from compare.cues.detect import singular
 
     assert singular(word) == expected
 
@@ -306,8 +306,7 @@ def test_one_singular_rule_serves_numbers_places_and_agents(word: str, expected:
 # ------------------------------------------------------------------------------ bounds (issue 16)
 
 def test_cue_detection_of_an_over_long_statement_stops_at_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    from compare import cues as cues_module
-
+    from compare.cues import detect as cues_module
     monkeypatch.setattr(cues_module, "MAX_CUE_CHARS", 300)
     text = " ".join(["40 people were evacuated."] * 40)  # 1,039 characters
     limit = cues_module.cue_limit(text)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from compare.cues import detect_cues
-from compare.differ import find_differences, find_highlights
+from compare.cues.detect import detect_cues
+from compare.differ.detect import find_differences, find_highlights
 from compare.model import Difference, DifferenceType, Document, Event, Evidence, Statement, StatementRef
 
 ROOT = Path(__file__).resolve().parents[1]

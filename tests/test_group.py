@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from compare.group import (
+from compare.runs.group import (
     GroupItem,
     GroupSettings,
     StoryState,

@@ -26,9 +26,9 @@ from typing import ClassVar
 import pytest
 
 from compare.config import Settings
-from compare.corpus import Story, load_story
+from compare.corpus.story import Story, load_story
 from compare.pipeline import compare_story
-from compare.report import (
+from compare.report.render import (
     BIDI_CONTROLS,
     TYPE_MARKERS,
     html_to_pdf,

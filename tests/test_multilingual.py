@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from compare import multilingual
-from compare.cues import detect_cues
+from compare.cues import multilingual
+from compare.cues.detect import detect_cues
 from compare.model import CueType
 
 REF = date(2025, 11, 21)  # a Friday
@@ -157,7 +157,7 @@ def test_a_sentence_in_another_language_gets_its_own_language() -> None:
 
 def _event_differences(*statements: tuple[str, str]) -> list:  # type: ignore[type-arg]
     """One aligned event of one statement per outlet, each in its own language."""
-    from compare.differ import find_differences
+    from compare.differ.detect import find_differences
     from compare.model import Document, Event, Statement
 
     documents, items = [], []

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from compare import report
+from compare.report import render as report
 
 STORY = Path(__file__).resolve().parent / "fixtures" / "bridge-story"
 pytestmark = pytest.mark.slow  # builds a real comparison and renders PDFs
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow  # builds a real comparison and renders PDFs
 @pytest.fixture(scope="module")
 def comparison() -> Any:
     from compare.config import Settings
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
     from compare.pipeline import compare_story
 
     return compare_story(load_story(STORY), Settings(model="minilm", cache_path=None))
@@ -177,7 +177,7 @@ def test_weasyprint_without_ua_counter_style_renders_with_the_stock_sheet(monkey
 
 
 def test_pdf_from_the_helper_process_is_the_one_rendered_in_process(comparison: Any) -> None:
-    from compare.pdf_worker import PdfWorker
+    from compare.report.pdf_worker import PdfWorker
 
     with PdfWorker.start() as worker:
         files = report.render_all(comparison, ("json", "html", "pdf"), pdf_worker=worker)
@@ -189,7 +189,7 @@ def test_helper_ignores_modules_in_the_current_directory(
         comparison: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`python -c` puts the working directory first on sys.path; a user's tempfile.py there must not
     break the PDF (the storydiff script itself never imports from the working directory)."""
-    from compare.pdf_worker import PdfWorker
+    from compare.report.pdf_worker import PdfWorker
 
     (tmp_path / "tempfile.py").write_text("raise ImportError('shadowed by the working directory')\n")
     monkeypatch.chdir(tmp_path)
@@ -200,7 +200,7 @@ def test_helper_ignores_modules_in_the_current_directory(
 
 def test_a_helper_that_died_is_a_render_error() -> None:
     from compare.errors import RenderError
-    from compare.pdf_worker import HelperFailed, PdfWorker
+    from compare.report.pdf_worker import HelperFailed, PdfWorker
 
     with PdfWorker.start() as worker:
         worker._process.kill()
@@ -213,7 +213,7 @@ def test_a_helper_that_died_is_a_render_error() -> None:
 
 def test_a_helper_that_died_leaves_the_pdf_to_this_process(comparison: Any) -> None:
     """A broken helper (killed, out of memory) is not a broken document: the run still gets its PDF."""
-    from compare.pdf_worker import PdfWorker
+    from compare.report.pdf_worker import PdfWorker
 
     with PdfWorker.start() as worker:
         worker._process.kill()

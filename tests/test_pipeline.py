@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from compare.cli import main
-from compare.corpus import load_story
+from compare.corpus.story import load_story
 from compare.pipeline import compare_story
-from compare.report import json_schema, validate_json
+from compare.report.render import json_schema, validate_json
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,11 +25,11 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from compare.config import Settings
-from compare.corpus import Story, load_story, normalise_text
-from compare.embed import get_embedder
+from compare.corpus.story import Story, load_story, normalise_text
+from compare.embed.backends import get_embedder
 from compare.model import Comparison, Document
 from compare.pipeline import compare_story
-from compare.report import render_html, show_bidi_controls, to_json, validate_json
+from compare.report.render import render_html, show_bidi_controls, to_json, validate_json
 from compare.segment import segment, sentence_spans
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,7 +278,7 @@ TIMED = settings(max_examples=25, deadline=timedelta(seconds=5),
 @given(unit=ADVERSARIAL_UNITS, count=st.integers(min_value=500, max_value=4000),
        language=st.sampled_from(["en", "ru", "uk"]))
 def test_cues_of_a_long_run_of_one_unit_come_within_the_deadline(unit: str, count: int, language: str) -> None:
-    from compare.cues import detect_cues
+    from compare.cues.detect import detect_cues
 
     text = (unit * count).strip()
     for cue in detect_cues(text, language=language):
@@ -290,8 +290,7 @@ def test_cues_of_a_long_run_of_one_unit_come_within_the_deadline(unit: str, coun
        language=st.sampled_from(["en", "ru"]))
 def test_segmenting_and_phrases_of_a_long_run_come_within_the_deadline(unit: str, count: int,
                                                                        language: str) -> None:
-    from compare import phrases
-    from compare.cues import detect_cues
+    from compare.cues.detect import detect_cues, phrases
 
     text = (unit * count).strip()
     spans = list(sentence_spans(text, language))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from compare.claim_eval import claim_story_from_json, load_claim_gold
-from compare.corpus import load_story
+from compare.corpus.story import load_story
 from compare.errors import CorpusError
+from compare.evaluation.claim_eval import claim_story_from_json, load_claim_gold
 from compare.pipeline import segment_documents
 
 ROOT = Path(__file__).resolve().parents[1]

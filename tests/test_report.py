@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from compare import report
 from compare.errors import RenderError
 from compare.model import (
     Comparison,
@@ -25,6 +24,7 @@ from compare.model import (
     Highlight,
     Statement,
 )
+from compare.report import render as report
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

@@ -22,10 +22,10 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from compare.cli_runs import history_command
-from compare.demo_server import demo_site, serve_in_thread
+from compare.cli.runs import history_command
 from compare.errors import ConfigError
-from compare.schedule import (
+from compare.runs.demo_server import demo_site, serve_in_thread
+from compare.runs.schedule import (
     EXIT_SOURCES_FAILED,
     KILL_ENV,
     load_job,
@@ -34,7 +34,7 @@ from compare.schedule import (
     run_job,
     run_schedule,
 )
-from compare.store import JobLock, StoreLockedError
+from compare.runs.store import JobLock, StoreLockedError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
@@ -479,7 +479,7 @@ def test_article_over_its_time_budget_is_set_aside_and_retried_next_run(site, tm
 
 
 def test_time_budget_interrupts_work_and_passes_quick_work() -> None:
-    from compare.schedule import ArticleOverBudget, time_budget
+    from compare.runs.schedule import ArticleOverBudget, time_budget
 
     with time_budget(5):
         pass

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from compare.errors import StoreError
-from compare.store import MIGRATIONS, JobLock, Store, StoreLockedError
+from compare.runs.store import MIGRATIONS, JobLock, Store, StoreLockedError
 
 
 def save(store: Store, text: str, url: str = "http://x.test/a") -> tuple[int, str]:
@@ -91,7 +91,7 @@ def test_second_lock_on_the_same_job_is_refused(tmp_path: Path) -> None:
 
 
 def test_lock_of_a_killed_process_is_released(tmp_path: Path) -> None:
-    code = (f"from compare.store import JobLock; JobLock({str(tmp_path / 's.db')!r}).acquire(); "
+    code = (f"from compare.runs.store import JobLock; JobLock({str(tmp_path / 's.db')!r}).acquire(); "
             "print('locked', flush=True); import time; time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:

@@ -33,9 +33,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.model,
 
 @pytest.fixture(scope="module")
 def schedule():  # type: ignore[no-untyped-def]
-    """compare.schedule with its models loaded once, so forked runs start instantly."""
-    schedule = pytest.importorskip("compare.schedule")
-    from compare.embed import get_embedder
+    """compare.runs.schedule with its models loaded once, so forked runs start instantly."""
+    schedule = pytest.importorskip("compare.runs.schedule")
+    from compare.embed.backends import get_embedder
 
     os.environ["STORYDIFF_CACHE"] = ""
     for spec in ("use", "minilm"):
@@ -47,7 +47,7 @@ def schedule():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def site():  # type: ignore[no-untyped-def]
-    from compare.demo_server import demo_site, serve_in_thread
+    from compare.runs.demo_server import demo_site, serve_in_thread
 
     server = serve_in_thread(demo_site())
     yield f"http://127.0.0.1:{server.server_address[1]}"

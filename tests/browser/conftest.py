@@ -32,7 +32,7 @@ def _chromium() -> str:
 @pytest.fixture(scope="session")
 def bridge_comparison() -> Any:
     from compare.config import Settings
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
     from compare.pipeline import compare_story
 
     return compare_story(load_story(STORY), Settings(model="minilm", cache_path=None))
@@ -40,7 +40,7 @@ def bridge_comparison() -> Any:
 
 @pytest.fixture(scope="session")
 def report_file(bridge_comparison: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from compare.report import render_html
+    from compare.report.render import render_html
 
     path = tmp_path_factory.mktemp("review") / "report.html"
     path.write_text(render_html(bridge_comparison), encoding="utf-8")

@@ -29,7 +29,7 @@ def varied() -> Any:
     """The bridge story in the coarse view (--granularity event): one event holding six differences, which
     is what these controls are exercised on."""
     from compare.config import Settings
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
     from compare.pipeline import compare_story
 
     story = Path(__file__).resolve().parents[1] / "fixtures" / "bridge-story"
@@ -42,7 +42,7 @@ def varied() -> Any:
 
 @pytest.fixture(scope="module")
 def varied_url(varied: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
-    from compare.report import render_html
+    from compare.report.render import render_html
 
     path = tmp_path_factory.mktemp("confidence") / "report.html"
     path.write_text(render_html(varied), encoding="utf-8")
@@ -161,7 +161,7 @@ def test_without_javascript_the_less_certain_fold_still_opens(nojs_page: Any, va
 
 def test_seven_outlets_fit_a_1400_pixel_window_and_headings_keep_their_words(page: Any, bridge_comparison: Any,
                                                                             tmp_path: Path) -> None:
-    from compare.report import render_html
+    from compare.report.render import render_html
 
     seventh = Document("harbour-news-and-regional-bulletin", "Harbour News and Regional Bulletin",
                        "Nothing about the bridge.", language="en")

@@ -275,9 +275,9 @@ def test_outlet_filter_works_for_document_ids_with_spaces(page: Any, tmp_path: A
     import shutil
 
     from compare.config import Settings
-    from compare.corpus import load_story
+    from compare.corpus.story import load_story
     from compare.pipeline import compare_story
-    from compare.report import render_html
+    from compare.report.render import render_html
 
     folder = tmp_path / "story"
     shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "bridge-story", folder)

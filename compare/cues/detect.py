@@ -7,7 +7,7 @@ schema for every language, documented at the top of en.toml): phrases, regular-e
 and context rules that keep a word only in the role where it signals something ("claimed that" is a
 hedge, "claimed the title" is not; "may" the verb, not the month). The code here is language-neutral
 except the English number/date grammar; Russian and Ukrainian numbers, dates and names are handled by
-`compare/multilingual.py`, which `detect_cues` calls for those languages.
+`compare/cues/multilingual.py`, which `detect_cues` calls for those languages.
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class Lexicon:
     attribution: tuple[Rule, ...]
     loaded: tuple[Rule, ...]
     loaded_filters: tuple[Rule, ...]
-    # All verbs / all markers as one pattern each (compare/multilingual.py finds sources with them).
+    # All verbs / all markers as one pattern each (compare/cues/multilingual.py finds sources with them).
     attribution_verbs: re.Pattern[str] | None = None
     attribution_markers: re.Pattern[str] | None = None
 
@@ -1369,8 +1369,7 @@ def detect_cues(text: str, *, language: str = "en", reference: date | None = Non
     if language[:2] == "en":
         cues += find_learned_loaded(text, lex)
     if language[:2] != "en":  # Russian/Ukrainian numbers, dates, names, sources (issue 7)
-        from compare import multilingual
-
+        from compare.cues import multilingual
         cues = multilingual.localise_cues(cues, text, language=language, reference=reference)
     return tuple(sorted(_dedupe(cues), key=lambda c: (c.start, c.end, c.type.value)))
 

@@ -90,7 +90,7 @@ def baseline_spans(text: str, kind: str) -> list[Span]:
 
 
 def storydiff_spans(text: str, kind: str) -> list[Span]:
-    from compare.cues import detect_cues
+    from compare.cues.detect import detect_cues
 
     return [(c.start, c.end) for c in detect_cues(text) if c.type.value == kind]
 
@@ -320,5 +320,6 @@ def format_cue_summary(summary: dict[str, Any]) -> str:
             s, b = row["storydiff"][level], row["baseline"][level]
             lines.append(f"{row['corpus']:<16} {row['type']:<9} {level:<8} {row['storydiff']['sentences']:>6}  "
                          f"{s['p']:.2f}/{s['r']:.2f}/{s['f1']:.2f}{'':<8} {b['p']:.2f}/{b['r']:.2f}/{b['f1']:.2f}")
-    lines += ["", "baseline word lists: compare/cue_eval.py (HEDGE_BASELINE, NEGATION_BASELINE, LOADED_BASELINE)"]
+    lines += ["", "baseline word lists: compare/evaluation/cue_eval.py "
+                  "(HEDGE_BASELINE, NEGATION_BASELINE, LOADED_BASELINE)"]
     return "\n".join(lines)

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
-from compare.cues import framing_terms, lexicon, name_key
+from compare.cues.detect import framing_terms, lexicon, name_key
+from compare.cues.phrases import Location, compatible, contrast_spans, find_actors, find_locations, find_roles
 from compare.model import (
     Cue,
     CueType,
@@ -28,7 +29,6 @@ from compare.model import (
     Statement,
     StatementRef,
 )
-from compare.phrases import Location, compatible, contrast_spans, find_actors, find_locations, find_roles
 
 FACTUAL_CUES = {CueType.NUMBER, CueType.DATE, CueType.PLACE, CueType.ENTITY}
 
@@ -509,7 +509,7 @@ def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Dif
 
 
 def _countries() -> set[str]:
-    from compare.cues import _countries as country_names
+    from compare.cues.detect import _countries as country_names
 
     return {name_key(n) for n in country_names()} | {name_key("Russia"), name_key("Ukraine")}
 
@@ -529,14 +529,14 @@ def _mention_text(statements: Sequence[Statement]) -> str:
 
 
 def _words_of(statements: Sequence[Statement]) -> set[str]:
-    from compare.cues import singular
+    from compare.cues.detect import singular
 
     return {singular(w) for s in statements for w in re.findall(r"[\w'’-]+", s.text.lower())}
 
 
 def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Different places for the same event. Each outlet's location phrases ("off Cape Larrow", "from streets
-    near the market square", "on the outskirts", "в центре Купянска"; `compare/phrases.py`) are compared per
+    near the market square", "on the outskirts", "в центре Купянска"; `compare/cues/phrases.py`) are compared per
     pair of outlets: a location is disputed when the other outlet gives a location of the same level that
     cannot be the same place (another name, another kind of place, another part of it) and names it nowhere
     else (in any spelling or script; a place it names only to deny it does not count). Places that only
@@ -584,8 +584,8 @@ def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Di
 def _entity_class(cue: Cue) -> str | None:
     """What kind of name a cue is, so that only names of one kind are compared: a person, or an
     organisation by its head noun ("union" and "federation" are both labour bodies)."""
-    from compare.cues import singular
-    from compare.phrases import _words
+    from compare.cues.detect import singular
+    from compare.cues.phrases import _words
 
     canonical = str((cue.value or {}).get("canonical") if isinstance(cue.value, dict) else "") or cue.text
     words = [w for w in re.findall(r"[\w'’-]+", canonical)]
@@ -612,7 +612,7 @@ def _specific_actors(text: str) -> frozenset[str]:
 def detect_entity(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Difference]:
     """Different people, units or organisations in the same role. Three comparisons per pair of outlets:
     who did it (agent phrases: "Police escorted" vs "Private security guards forced", "by police" vs "by
-    volunteers from the Safe Road charity"; `compare/phrases.py`), names of one kind ("1st Guards Tank
+    volunteers from the Safe Road charity"; `compare/cues/phrases.py`), names of one kind ("1st Guards Tank
     Army" vs "6th Combined Arms Army"), and the title one person or body holds ("general secretary" vs
     "president" of the same union). Sources cited for a fact are attribution, not entity; the subject of a
     speech act that is the news ("denied", "praised") is an actor."""

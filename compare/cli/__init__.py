@@ -21,12 +21,12 @@ from compare import __version__
 # name -> (module:attribute, one-line help shown in `storydiff --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("compare.cli:compare_command", "Compare the articles of one story and write reports."),
-    "eval": ("compare.cli_eval:eval_command", "Measure alignment accuracy on annotated JSON Lines data."),
+    "eval": ("compare.cli.eval:eval_command", "Measure alignment accuracy on annotated JSON Lines data."),
     "annotate": ("compare.cli:annotate_command", "Print the cues (hedges, numbers, ...) of each statement."),
-    "run": ("compare.cli_runs:run_command", "Run a job file once: fetch, group, compare, publish."),
-    "schedule": ("compare.cli_runs:schedule_command", "Run a job file at a fixed interval."),
-    "history": ("compare.cli_runs:history_command", "List the past runs of a job."),
-    "demo-server": ("compare.cli_demo:demo_server_command",
+    "run": ("compare.cli.runs:run_command", "Run a job file once: fetch, group, compare, publish."),
+    "schedule": ("compare.cli.runs:schedule_command", "Run a job file at a fixed interval."),
+    "history": ("compare.cli.runs:history_command", "List the past runs of a job."),
+    "demo-server": ("compare.cli.demo:demo_server_command",
                     "Serve the bundled fixture feeds on 127.0.0.1 for trying scheduled runs."),
 }
 
@@ -238,12 +238,12 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     not requested this time, so the folder never mixes two runs. The paths written are printed.
     """
     from compare.config import Settings, check_page_size, parse_formats
-    from compare.corpus import load_story
-    from compare.embed import default_cache_path
+    from compare.corpus.story import load_story
+    from compare.embed.backends import default_cache_path
     from compare.errors import OutputError
-    from compare.pdf_worker import PdfWorker
     from compare.pipeline import compare_story
-    from compare.report import render_all, write_outputs
+    from compare.report.pdf_worker import PdfWorker
+    from compare.report.render import render_all, write_outputs
 
     settings = Settings(
         model=model, threshold=threshold, formats=parse_formats(formats), granularity=granularity,
@@ -258,7 +258,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
         click.echo(f"storydiff: warning: {_one_line(warning)}", err=True)
     with ExitStack() as stack:
         # The PDF helper imports WeasyPrint while the aligner and differ run, then lays out the PDF while
-        # this process renders the JSON and HTML (compare/pdf_worker.py). It starts once the statements are
+        # this process renders the JSON and HTML (compare/report/pdf_worker.py). It starts once the statements are
         # embedded: embedding uses every core, and a helper starting beside it only slows both down.
         pdf_worker = None
 

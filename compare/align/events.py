@@ -637,7 +637,7 @@ def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
 
 FUZZY_KERNEL_MIN_PAIRS = 250_000
 """Projected candidate pairs of a story from which `_FuzzyPool` uses the compiled kernel
-(compare/fuzzy.py) instead of rapidfuzz. Switching costs ~0.65 CPU-s once per process (numba import and
+(compare/align/fuzzy.py) instead of rapidfuzz. Switching costs ~0.65 CPU-s once per process (numba import and
 loading the cached kernel; tokenising the story is 0.04-0.08 s); the kernel saves 2-4 us per pair
 (rapidfuzz 2.2-4.6 us, kernel 0.5-1.3 us on the align_speed / align_scaling stories). Forcing either
 path, whole-aligner CPU time breaks even at ~170k pairs on the long statements of align_scaling
@@ -712,7 +712,7 @@ def _fuzzy_kernel(texts: list[str]) -> Callable[[np.ndarray, np.ndarray], np.nda
     """token_set_ratio of statement index pairs over `texts` tokenised once, or None when numba is
     missing or cannot compile here (the caller keeps rapidfuzz)."""
     try:
-        fuzzy = importlib.import_module("compare.fuzzy")
+        fuzzy = importlib.import_module("compare.align.fuzzy")
         table = fuzzy.tokenise(texts)
         one = np.zeros(1, dtype=np.int64)
         fuzzy.token_set_ratios(table, one, one)  # compiles or loads the cached kernel here, not in a worker

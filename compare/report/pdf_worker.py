@@ -6,7 +6,7 @@ starts it once the statements are embedded: embedding uses every core); it impor
 initialises the fonts while the main process aligns and types differences. When the
 comparison is done the main process sends it the print HTML and renders the JSON and HTML itself while
 the helper lays out the PDF, so on two cores the import and the other formats leave the critical path.
-The helper calls the same `compare.report.html_to_pdf` (the same fetcher that refuses every URL), so the
+The helper calls the same `compare.report.render.html_to_pdf` (the same fetcher that refuses every URL), so the
 bytes are the same as rendering in-process.
 
 Protocol: the parent writes the HTML as UTF-8 to the helper's stdin and closes it; the helper writes the
@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from compare.errors import RenderError
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # A few characters in the fonts the report uses (Latin, Cyrillic, the markers): Pango and fontconfig
 # load and cache them before the real document arrives.
 _WARM_UP = ('<html><body style="font-family: \'DejaVu Sans\', sans-serif">Купʼянськ «лапки» — # '
@@ -49,7 +49,7 @@ class PdfWorker:
         # json.py or tempfile.py where the user runs the command cannot shadow the standard library
         command = [sys.executable, "-P", "-c",
                    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
-                   "from compare.pdf_worker import main; sys.exit(main())"]
+                   "from compare.report.pdf_worker import main; sys.exit(main())"]
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
                                        env=os.environ.copy())
@@ -105,7 +105,7 @@ class HelperFailed(RenderError):
 
 def main() -> int:
     """The helper's side: import and warm up WeasyPrint, then render what arrives on stdin."""
-    from compare.report import html_to_pdf
+    from compare.report.render import html_to_pdf
 
     with suppress(RenderError):  # the real document will say what is wrong
         html_to_pdf(_WARM_UP, report_markup=True)

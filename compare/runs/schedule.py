@@ -1,7 +1,7 @@
 """Scheduled runs: a job file names sources; each run fetches, groups, compares and publishes.
 
 A run is a sequence of small steps, each committed to the job's SQLite store on its own (see
-`compare.store`): register sources; per source, fetch and store its articles; group new articles into
+`compare.runs.store`): register sources; per source, fetch and store its articles; group new articles into
 stories; compare every story whose inputs changed and write its reports; write `index.html` and
 `feed.xml`. A run killed anywhere resumes from the last committed step, and because grouping and
 report inputs are computed from the store in a fixed order, the result is the one an uninterrupted run
@@ -41,10 +41,10 @@ import numpy as np
 
 from compare import __version__
 from compare.config import DEFAULT_MIN_CONFIDENCE, FORMATS, Settings, check_page_size
-from compare.corpus import Story
+from compare.corpus.story import Story
 from compare.errors import CompareError, ConfigError
-from compare.fetch import FetchSettings, Source
 from compare.model import Document
+from compare.runs.fetch import FetchSettings, Source
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -127,7 +127,7 @@ class Job:
     output: Path
     options: JobOptions
     sources: tuple[Source, ...]
-    cluster: str | None = None  # Dask scheduler address from [cluster] address (compare.distributed)
+    cluster: str | None = None  # Dask scheduler address from [cluster] address (compare.runs.distributed)
 
 
 # ------------------------------------------------------------------------------------- job files
@@ -162,7 +162,7 @@ def load_job(path: str | Path) -> Job:
         if (source.kind, source.location) in seen:
             raise ConfigError(f"{path}: source {source.location} is listed twice. Keep one entry.")
         seen.add((source.kind, source.location))
-    from compare.distributed import cluster_address
+    from compare.runs.distributed import cluster_address
 
     try:
         cluster = cluster_address(None, data)
@@ -321,7 +321,7 @@ class PrecomputedEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         if missing:
-            from compare.embed import get_embedder
+            from compare.embed.backends import get_embedder
 
             computed = get_embedder(self.fallback_spec).encode(missing)
             self.vectors = {**self.vectors, **dict(zip(missing, computed, strict=True))}
@@ -342,7 +342,7 @@ def compare_stories(jobs: Iterable[StoryJob], settings: Settings, *,
 def compare_one(job: StoryJob, settings: Settings) -> StoryResult:
     """One story: compare, add what each outlet changed between versions, render all formats."""
     from compare.pipeline import compare_story
-    from compare.report import render_all
+    from compare.report.render import render_all
 
     embedder = PrecomputedEmbedder(job.embedder_name, job.vectors, job.model_spec)
     comparison = compare_story(job.story, settings, embedder=embedder)
@@ -452,7 +452,7 @@ def run_job(job: Job, *, should_stop: Callable[[], bool] = lambda: False,
             map_fn: Callable[..., Iterable[StoryResult]] = map,
             notify: Notify | None = None) -> RunResult:
     """One run of a job. Raises StoreLockedError (exit 3) when another run holds the lock."""
-    from compare.store import JobLock, Store
+    from compare.runs.store import JobLock, Store
 
     say = notify or (lambda message: None)
     clock = time.perf_counter()
@@ -489,13 +489,13 @@ def _checkpoint(name: str) -> None:
 
 
 def _now() -> str:
-    from compare.store import now_iso
+    from compare.runs.store import now_iso
 
     return now_iso()
 
 
 def _fetch_all(job: Job, store: Any, result: RunResult, should_stop: Callable[[], bool], say: Notify) -> bool:
-    from compare.fetch import Fetcher, fetch_source
+    from compare.runs.fetch import Fetcher, fetch_source
 
     since = None
     if job.options.window_hours:
@@ -548,8 +548,8 @@ def _parse_time(value: str | None) -> datetime | None:
 
 def _group_new(job: Job, store: Any, say: Notify) -> None:
     """Give every article without a story one: join the most similar open story or start one."""
-    from compare.embed import EmbeddingCache, get_embedder
-    from compare.group import GroupItem, GroupSettings, StoryState, assign, lead_anchors, lead_text
+    from compare.embed.backends import EmbeddingCache, get_embedder
+    from compare.runs.group import GroupItem, GroupSettings, StoryState, assign, lead_anchors, lead_text
 
     fresh = store.ungrouped_articles()
     if not fresh:
@@ -649,7 +649,7 @@ def _remove_stale_temp_files(output: Path) -> None:
 def _publish(job: Job, store: Any, result: RunResult, should_stop: Callable[[], bool],
              map_fn: Callable[..., Iterable[StoryResult]], say: Notify) -> bool:
     """Compare the stories whose inputs changed, write their reports, then the index and the feed."""
-    from compare.report import write_outputs
+    from compare.report.render import write_outputs
 
     _remove_stale_temp_files(job.output)
     jobs = []
@@ -742,7 +742,7 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     Each article's versions are segmented under the job's per-article budget; an article over it is left
     out of this run's comparison (`set_aside` is told), and the report's input hash is marked so the next
     run compares the story again. None when too few outlets are left for a report."""
-    from compare.embed import EmbeddingCache, get_embedder
+    from compare.embed.backends import EmbeddingCache, get_embedder
     from compare.pipeline import document_language, segment_documents
 
     budget = job.options.article_seconds
@@ -780,8 +780,8 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     languages = sorted({s.language for s in statements} | {document_language(d) for d in documents})
     embedder = get_embedder(job.options.model, languages=languages)
     if map_fn is not map:  # on a Dask cluster the embedding batches run on the workers too
-        from compare.distributed import cluster_embedder
-        from compare.embed import resolve_backend
+        from compare.embed.backends import resolve_backend
+        from compare.runs.distributed import cluster_embedder
 
         embedder = cluster_embedder(embedder, resolve_backend(job.options.model, languages=languages), map_fn)
     texts = [s.text for s in statements]
@@ -813,7 +813,7 @@ def render_site(job: Job, store: Any) -> dict[str, bytes]:
     """index.html (every story with a report, newest first) and feed.xml (Atom, new or changed reports)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    from compare.report import templates_dir
+    from compare.report.render import templates_dir
 
     env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
@@ -861,7 +861,7 @@ def _absolute(job: Job, relative: str) -> str:
 
 def job_history(job: Job, limit: int | None = 20) -> list[dict[str, Any]]:
     """Past runs, newest first; a run left 'running' by a killed process reads 'interrupted'."""
-    from compare.store import JobLock, Store
+    from compare.runs.store import JobLock, Store
 
     if not job.store.exists():
         return []
@@ -880,7 +880,7 @@ def run_job_on(job: Job, cluster: str | None = None, *, should_stop: Callable[[]
                notify: Notify | None = None) -> RunResult:
     """`run_job` on the Dask cluster named by `cluster` (the `--cluster` option) or the job's
     `[cluster] address`, in-process when neither names one. Raises ClusterError when it is unreachable."""
-    from compare.distributed import Cluster, cluster_address
+    from compare.runs.distributed import Cluster, cluster_address
 
     say = notify or (lambda message: None)
     address = cluster_address(cluster, None) or job.cluster
@@ -899,7 +899,7 @@ def run_schedule(job_path: Path, every: float, *, should_stop: Callable[[], bool
     Each run goes to the Dask cluster `cluster` or the job file's `[cluster] address` (re-read with the
     file), like `storydiff run`; an unreachable cluster fails that run only, and the schedule goes on.
     """
-    from compare.store import StoreLockedError
+    from compare.runs.store import StoreLockedError
 
     say = notify or (lambda message: None)
     job = load_job(job_path)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
     from compare.config import Settings
-    from compare.corpus import Story
+    from compare.corpus.story import Story
     from compare.model import Comparison
 
 T = TypeVar("T")
@@ -159,7 +159,7 @@ def worker_settings(settings: Settings) -> Settings:
     """
     if settings.cache_path is None:
         return settings
-    from compare.embed import default_cache_path
+    from compare.embed.backends import default_cache_path
 
     return replace(settings, cache_path=default_cache_path())
 
@@ -192,7 +192,7 @@ def compare_on_cluster(stories: Sequence[Story], settings: Settings, address: st
 
 def _encode_batch(spec: str, texts: list[str]) -> np.ndarray:
     """Worker side: the backend named `spec`, loaded once per worker process, encodes one batch."""
-    from compare.embed import get_embedder
+    from compare.embed.backends import get_embedder
 
     return get_embedder(spec).encode(texts)
 
@@ -207,7 +207,7 @@ class ClusterEmbedder:
     """
 
     def __init__(self, spec: str, map_fn: DaskMap, *, name: str | None = None, batch_size: int = EMBED_BATCH) -> None:
-        from compare.embed import BACKENDS, get_embedder
+        from compare.embed.backends import BACKENDS, get_embedder
 
         if spec == "auto" or (spec not in BACKENDS and not os.path.isdir(spec)):
             raise ConfigError(f"cluster embedder: {spec!r} must be a backend name or a model folder, not auto.")

@@ -69,7 +69,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             sha TEXT NOT NULL,
             PRIMARY KEY (version_id, idx)
         );
-        -- Same layout as compare.embed.EmbeddingCache, which reads and fills it: vectors keyed by
+        -- Same layout as compare.embed.backends.EmbeddingCache, which reads and fills it: vectors keyed by
         -- (model, sha256 of the text), so no statement or lead is embedded twice.
         CREATE TABLE IF NOT EXISTS embeddings (
             model TEXT, sha TEXT, dim INTEGER, vector BLOB, PRIMARY KEY (model, sha)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from compare.claims import (
+from compare.align.claims import (
     CLAIM_FEATURES,
     CROSSLINGUAL_FEATURES,
     EVENT_FLOOR_SHARE,
@@ -31,7 +31,7 @@ from compare.claims import (
     claim_events,
     pair_blocks,
 )
-from compare.corpus import Story, story_from_json
+from compare.corpus.story import Story, story_from_json
 from compare.errors import CorpusError
 from compare.model import Link, Statement, StatementRef
 
@@ -191,7 +191,7 @@ class StoryPairs:
 
 def story_pairs(item: ClaimStory, embedder: Any, cache: Any = None) -> StoryPairs:
     """Segment and embed one gold story as the pipeline does, and featurise every cross-document pair."""
-    from compare.claims import CANDIDATES_PER_SIDE
+    from compare.align.claims import CANDIDATES_PER_SIDE
     from compare.pipeline import embed_statements, segment_documents
 
     statements = segment_documents(item.story.documents)
@@ -236,7 +236,7 @@ def fit_scorer(parts: Sequence[StoryPairs], features: Sequence[str], *, c: float
 
 
 def decide(part: StoryPairs, score: np.ndarray, threshold: float, *, candidates_only: bool = True) -> np.ndarray:
-    """Links: (candidate) pairs at or above `threshold`, as `compare.claims.align_claims` decides."""
+    """Links: (candidate) pairs at or above `threshold`, as `compare.align.claims.align_claims` decides."""
     linked = (score >= threshold) & ~part.claimless
     return linked & part.candidate if candidates_only else linked
 
@@ -278,7 +278,7 @@ def scorer_scores(part: StoryPairs, mono: ClaimScorer, cross: ClaimScorer) -> np
 
 
 def _as_block(part: StoryPairs) -> Any:
-    from compare.claims import PairBlock
+    from compare.align.claims import PairBlock
 
     return PairBlock(part.pos_a, part.pos_b, part.features, part.crosslingual, part.claimless)
 
@@ -422,7 +422,7 @@ def shipped_metrics(parts: Sequence[StoryPairs], weights: ClaimWeights) -> dict[
 def claim_summary(stories: Sequence[ClaimStory], embedder: Any, *, cache: Any = None,
                   on_story: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Everything `storydiff eval` prints for claim gold: agreement, out-of-fold scorer, baselines."""
-    from compare.claims import default_claim_weights
+    from compare.align.claims import default_claim_weights
 
     parts = []
     for n, item in enumerate(stories, start=1):
@@ -501,7 +501,7 @@ class JudgedDifference:
     story_id: str
     difference: Any  # compare.model.Difference
     right: bool
-    features: dict[str, float]  # compare.confidence.CONFIDENCE_FEATURES
+    features: dict[str, float]  # compare.differ.confidence.CONFIDENCE_FEATURES
 
 
 def _evidence_refs(difference: Any) -> list[StatementRef]:
@@ -530,8 +530,8 @@ def judge_difference(difference: Any, gold: ClaimStory) -> bool:
 def story_differences(part: StoryPairs, score: np.ndarray, threshold: float
                       ) -> tuple[tuple[Any, ...], tuple[Any, ...], dict[frozenset[StatementRef], float]]:
     """Events, differences and the kept pair scores of one gold story, as the pipeline makes them."""
-    from compare.align import unique_statements
-    from compare.differ import find_differences
+    from compare.align.events import unique_statements
+    from compare.differ.detect import find_differences
 
     floor = EVENT_FLOOR_SHARE * threshold
     keep = np.flatnonzero(part.candidate & ~part.claimless & (score >= floor))
@@ -549,7 +549,7 @@ def judged_differences(parts: Sequence[StoryPairs], scores: Sequence[np.ndarray]
     judged: list[JudgedDifference] = []
     covered: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
-    from compare.confidence import difference_features
+    from compare.differ.confidence import difference_features
 
     for part, score, t in zip(parts, scores, thresholds, strict=True):
         events, differences, pair_scores = story_differences(part, score, t)
@@ -572,10 +572,10 @@ def judged_differences(parts: Sequence[StoryPairs], scores: Sequence[np.ndarray]
 
 
 def fit_confidence(judged: Sequence[JudgedDifference], *, c: float = 1.0) -> Any:
-    """Logistic P(right) over CONFIDENCE_FEATURES (compare.confidence)."""
+    """Logistic P(right) over CONFIDENCE_FEATURES (compare.differ.confidence)."""
     from sklearn.linear_model import LogisticRegression
 
-    from compare.confidence import CONFIDENCE_FEATURES, ConfidenceModel
+    from compare.differ.confidence import CONFIDENCE_FEATURES, ConfidenceModel
 
     x = np.array([[j.features[f] for f in CONFIDENCE_FEATURES] for j in judged])
     y = np.array([j.right for j in judged])

@@ -1,4 +1,5 @@
-"""`storydiff eval`: the command line of `compare.evaluate` (and of `compare.claim_eval` for claim gold).
+"""`storydiff eval`: the command line of `compare.evaluation.evaluate` (and of
+`compare.evaluation.claim_eval` for claim gold).
 
 Parses the options, shows progress on stderr and prints the summary; the measuring is the library's.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 import click
 
 from compare.errors import CorpusError
-from compare.evaluate import dataset_languages, evaluate, format_summary, load_eval_stories
+from compare.evaluation.evaluate import dataset_languages, evaluate, format_summary, load_eval_stories
 
 
 @click.command("eval")
@@ -38,9 +39,9 @@ def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None
     precision/recall/F1, average precision, precision@1, a P/R curve, the worst errors, and the claim
     aligner's links per statement next to embedding cosine at its best threshold. Cue corpora (`cue_corpus`
     JSON Lines from benchmarks/build_cue_corpora.py): cue P/R/F1 per corpus and type next to a word-list
-    baseline (compare/cue_eval.py). Progress goes to stderr.
+    baseline (compare/evaluation/cue_eval.py). Progress goes to stderr.
     """
-    from compare.cue_eval import cue_summary, format_cue_summary, is_cue_corpus
+    from compare.evaluation.cue_eval import cue_summary, format_cue_summary, is_cue_corpus
 
     cue_sets = [d for d in datasets if is_cue_corpus(d)]
     if cue_sets:
@@ -52,9 +53,9 @@ def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from compare.align import load_weights
-    from compare.claim_eval import claim_summary, format_claim_summary, is_claim_gold, load_claim_gold
-    from compare.embed import EmbeddingCache, default_cache_path, get_embedder
+    from compare.align.events import load_weights
+    from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder
+    from compare.evaluation.claim_eval import claim_summary, format_claim_summary, is_claim_gold, load_claim_gold
     from compare.pipeline import document_language
 
     for dataset in datasets:

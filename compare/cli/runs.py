@@ -1,7 +1,7 @@
 """`storydiff run`, `schedule` and `history`: the command line of scheduled runs.
 
-The work is `compare.schedule`'s (job files, runs, history); this module parses options, turns
-SIGINT/SIGTERM into a stop between steps, prints, and sets the exit code (see `compare.schedule` for
+The work is `compare.runs.schedule`'s (job files, runs, history); this module parses options, turns
+SIGINT/SIGTERM into a stop between steps, prints, and sets the exit code (see `compare.runs.schedule` for
 their meaning).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from compare.errors import ConfigError
-from compare.schedule import job_history, load_job, parse_interval, run_job_on, run_schedule, summary_line
+from compare.runs.schedule import job_history, load_job, parse_interval, run_job_on, run_schedule, summary_line
 
 
 class _StopFlag:
@@ -95,7 +95,7 @@ def schedule_command(job_path: Path, every: float, max_runs: int | None, quiet: 
     of the same job (say from cron) is skipped, not queued. Runs use the Dask cluster of --cluster or
     of the job file's [cluster] address, like `storydiff run`.
     """
-    from compare.distributed import cluster_address
+    from compare.runs.distributed import cluster_address
 
     load_job(job_path)  # a bad job file is exit 2 before the first run, like `storydiff run`
     cluster = cluster_address(cluster, None)

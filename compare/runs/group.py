@@ -3,7 +3,7 @@
 Online, single pass, in a fixed order (published time, then key), so the same articles always give the
 same stories and a run that was killed and restarted groups exactly as an uninterrupted one. An
 article's similarity to a story combines the cosine between its title+lead embedding and the story's
-centroid with the share of its names and numbers (cues from `compare.cues`) the story already has; a
+centroid with the share of its names and numbers (cues from `compare.cues.detect`) the story already has; a
 story only accepts articles published within the time window of its own articles. Weights and the
 threshold were chosen on ECB+ dev (see `benchmarks/grouping.py` and docs/scheduled-runs.md, "Story grouping").
 """
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from compare.cues import detect_cues
+from compare.cues.detect import detect_cues
 from compare.model import CueType
 
 LEAD_CHARS = 600
@@ -92,7 +92,7 @@ _SMALL = re.compile(r"^n:(?:[0-9]|10)(?:\.0)?:None$")
 
 
 def lead_anchors(lead: str, *, language: str = "en") -> frozenset[str]:
-    """Normalised names, places and numbers of a lead (the keys `compare.align.anchors` uses)."""
+    """Normalised names, places and numbers of a lead (the keys `compare.align.events.anchors` uses)."""
     keys: set[str] = set()
     for cue in detect_cues(lead, language=language):
         if cue.type not in ANCHOR_TYPES:

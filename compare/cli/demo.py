@@ -1,4 +1,4 @@
-"""`storydiff demo-server`: the command line of `compare.demo_server` (the bundled fixture site)."""
+"""`storydiff demo-server`: the command line of `compare.runs.demo_server` (the bundled fixture site)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from compare.demo_server import DEFAULT_PORT, FixtureServer, demo_site
 from compare.errors import InputError
+from compare.runs.demo_server import DEFAULT_PORT, FixtureServer, demo_site
 
 
 @click.command("demo-server")

@@ -39,7 +39,7 @@ from compare.model import (
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from compare.pdf_worker import PdfWorker
+    from compare.report.pdf_worker import PdfWorker
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def cue_json(cue: Any) -> dict[str, Any]:
 def statement_notices(document_text: str, statements: Sequence[Statement]) -> dict[int, str]:
     """Why a statement is not a whole sentence or was not read in full, by statement index (issue 16):
     a piece of an over-long run of text the segmenter cut, or cue detection bounded to its start."""
-    from compare.cues import _end_before, cue_limit
+    from compare.cues.detect import _end_before, cue_limit
     from compare.segment import MAX_SEGMENT_CHARS, forced_cuts
 
     notices: dict[int, str] = {}
@@ -474,7 +474,7 @@ def _headline(text: str, limit: int = 90) -> str:
 
 def templates_dir() -> Path:
     """`report_templates/` beside the package (source checkout or editable install), else installed data."""
-    here = Path(__file__).resolve().parent.parent / "report_templates"
+    here = Path(__file__).resolve().parents[2] / "report_templates"
     if here.is_dir():
         return here
     import sys
@@ -813,7 +813,7 @@ def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str
     `min_confidence` is the threshold of the HTML's confidence control and the PDF's cut (see
     `render_html`); the JSON keeps every difference and records it.
     `json_extra` adds top-level keys to the JSON report (a scheduled run's `versions`), so the document
-    is encoded once. With a `pdf_worker` (see `compare.pdf_worker`) the PDF is laid out in that process
+    is encoded once. With a `pdf_worker` (see `compare.report.pdf_worker`) the PDF is laid out in that process
     while this one renders the JSON and HTML; the bytes are the same."""
     rendered: dict[str, bytes] = {}
     print_html = None
@@ -831,7 +831,7 @@ def render_all(comparison: Comparison, formats: Sequence[str], *, page_size: str
     if print_html is not None:
         pdf = None
         if pdf_worker is not None:
-            from compare.pdf_worker import HelperFailed
+            from compare.report.pdf_worker import HelperFailed
 
             try:
                 pdf = pdf_worker.result()

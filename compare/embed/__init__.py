@@ -1,0 +1,1 @@
+"""Embed: sentence-embedding backends, the packed MiniLM encoder and the on-disk embedding cache."""

@@ -1,0 +1,1 @@
+"""Evaluation: alignment, claim and cue accuracy against annotated data."""

@@ -1,0 +1,1 @@
+"""Report: the JSON report, the view model, HTML and PDF rendering, and the PDF helper process."""
