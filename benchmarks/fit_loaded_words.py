@@ -2,7 +2,7 @@
 
 A logistic regression over word tokens: is this word one that trained annotators marked as biased? Features
 are the word's own (the word, a crude stem, its last letters, capitalisation) and its neighbours'; see
-`compare.cues.detect.loaded_token_features`. Trained on the development split of BABE only (`split_of(group) ==
+`compare.cues.wording.loaded_token_features`. Trained on the development split of BABE only (`split_of(group) ==
 "dev"`, by article); the test split stays held out for `storydiff eval`. The regularisation strength and the
 decision threshold are chosen by 5-fold cross-validation over articles on the dev split (best token F1).
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from compare.cues.detect import loaded_token_features, word_tokens  # noqa: E402
+from compare.cues.wording import loaded_token_features, word_tokens  # noqa: E402
 from compare.evaluation.cue_eval import load_cue_corpus, split_of  # noqa: E402
 
 MAX_FEATURES = 6000
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     kept = sorted(weights.items(), key=lambda kv: -abs(kv[1]))[:MAX_FEATURES]
     model = {
         "about": "Loaded-wording word model: logistic regression over word-token features "
-                 "(compare.cues.detect.loaded_token_features), fitted by benchmarks/fit_loaded_words.py "
+                 "(compare.cues.wording.loaded_token_features), fitted by benchmarks/fit_loaded_words.py "
                  "on the dev split "
                  "of BABE (Media-Bias-Group/Neural-Media-Bias-Detection-Using-Distant-Supervision-With-BABE "
                  "@fb79f646, data/final_labels_SG2.csv, AGPL-3.0). Feature weights only, no corpus text.",

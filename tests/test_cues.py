@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from compare.cues.detect import canonical_name, detect_cues, lexicon, name_key
+from compare.cues.detect import detect_cues
+from compare.cues.lexicon import lexicon
+from compare.cues.names import canonical_name, name_key
 from compare.model import CueType
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -264,7 +266,7 @@ def test_unknown_language_falls_back_to_the_english_lexicon() -> None:
 def _declension_by_scanning(folded: str) -> str | None:
     """The plain rule canonical_name implements by lookup: the first gazetteer variant (5+ letters) that
     the name extends by a short non-ASCII ending."""
-    from compare.cues.detect import gazetteer
+    from compare.cues.names import gazetteer
 
     for variant, canonical in gazetteer().canonical_by_variant.items():
         rest = folded[len(variant):]
@@ -275,7 +277,7 @@ def _declension_by_scanning(folded: str) -> str | None:
 
 
 def test_declined_names_resolve_as_a_scan_of_the_gazetteer_would() -> None:
-    from compare.cues.detect import _fold, gazetteer
+    from compare.cues.names import _fold, gazetteer
 
     variants = list(gazetteer().canonical_by_variant)
     names = [v + ending for v in variants for ending in ("е", "ом", "ого", "ах", "и", "s", "")]
@@ -298,7 +300,7 @@ def test_declined_names_resolve_as_a_scan_of_the_gazetteer_would() -> None:
     ("status", "status"), ("crisis", "crisis"), ("'troops'", "troop"), ("gas", "gas"),
 ])
 def test_one_singular_rule_serves_numbers_places_and_agents(word: str, expected: str) -> None:
-    from compare.cues.detect import singular
+    from compare.cues.numbers import singular
 
     assert singular(word) == expected
 

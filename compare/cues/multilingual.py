@@ -184,7 +184,7 @@ def _digits_value(raw: str) -> float | None:
 
 def find_numbers(text: str, *, language: str = "ru", dates: Sequence[Cue] = ()) -> list[Cue]:
     """Quantities in a Russian or Ukrainian statement, valued like the English ones."""
-    from compare.cues.detect import _Spans
+    from compare.cues.lexicon import _Spans
 
     folded = fold_apostrophes(text)
     cues = []
@@ -414,7 +414,7 @@ def canonical_name(text: str, language: str = "ru") -> str:
     if entry is not None:
         return entry.canonical
     if not re.search(f"[{CYRILLIC}]", text):
-        from compare.cues.detect import canonical_name as latin_canonical
+        from compare.cues.names import canonical_name as latin_canonical
 
         return latin_canonical(text)
     words = [guess_nominative(w) for w in fold_apostrophes(text).split()]
@@ -455,7 +455,7 @@ def attribution_source(text: str, start: int, end: int, language: str = "ru") ->
     After a marker ("по данным X", "за словами X"); for a verb, the subject right before it
     ("Герасимов доложил") or else the words after it ("сообщили местные власти").
     """
-    from compare.cues.detect import lexicon
+    from compare.cues.lexicon import lexicon
 
     lex = lexicon(language)
     folded = fold_apostrophes(text)
@@ -527,7 +527,7 @@ def localise_cues(cues: Sequence[Cue], text: str, *, language: str,
         return list(cues)
     dates = find_dates(text, language=lang, reference=reference)
     numbers = find_numbers(text, language=lang, dates=dates)
-    from compare.cues.detect import _Spans
+    from compare.cues.lexicon import _Spans
 
     qualifier_spans = _Spans((c.start, c.end) for c in numbers if (c.value or {}).get("qualifier") != "=")
     date_spans = _Spans((d.start, d.end) for d in dates)

@@ -26,7 +26,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from compare.cues.detect import _APOS, CONTEXT_CHARS, singular
+from compare.cues.lexicon import _APOS, CONTEXT_CHARS
+from compare.cues.numbers import singular
 from compare.model import Cue, CueType
 
 _WORD = re.compile(rf"[\w{_APOS}&-]+(?:\.\w+)*|[,;:!?“”\"()–—]")
@@ -80,7 +81,7 @@ def _tokens(text: str) -> list[re.Match[str]]:
 
 
 def _name_key(text: str) -> str:
-    from compare.cues.detect import name_key
+    from compare.cues.names import name_key
 
     return name_key(re.sub(rf"[{_APOS}]s$", "", text))
 
@@ -163,7 +164,7 @@ def _place_np(text: str, tokens: list[re.Match[str]], i: int, place_cues: Sequen
 def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
               entity_cues: Sequence[Cue]) -> Location | None:
     """The Location a place noun phrase names, or None when it is an organisation, a person or no place."""
-    from compare.cues.detect import _looks_like_org, name_key
+    from compare.cues.names import _looks_like_org, name_key
 
     start, end = span
     phrase = text[start:end]
@@ -243,7 +244,7 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
 
 @lru_cache(maxsize=1)
 def _countries_keys() -> frozenset[str]:
-    from compare.cues.detect import _countries, name_key
+    from compare.cues.names import _countries, name_key
 
     return frozenset(name_key(c) for c in _countries()) | {"russia", "ukraine"}
 
@@ -324,7 +325,7 @@ _CYR_PREP = re.compile(r"(?<!\w)(?:в|во|у|на|под|возле|около|
 
 
 def _find_locations_cyrillic(text: str, place_cues: Sequence[Cue], language: str) -> list[Location]:
-    from compare.cues.detect import name_key
+    from compare.cues.names import name_key
 
     kinds = _words().get("cyrillic_kinds", {})
     out = []

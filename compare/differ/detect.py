@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
-from compare.cues.detect import framing_terms, lexicon, name_key
+from compare.cues.lexicon import lexicon
+from compare.cues.names import name_key
 from compare.cues.phrases import Location, compatible, contrast_spans, find_actors, find_locations, find_roles
+from compare.cues.wording import framing_terms
 from compare.model import (
     Cue,
     CueType,
@@ -509,7 +511,7 @@ def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Dif
 
 
 def _countries() -> set[str]:
-    from compare.cues.detect import _countries as country_names
+    from compare.cues.names import _countries as country_names
 
     return {name_key(n) for n in country_names()} | {name_key("Russia"), name_key("Ukraine")}
 
@@ -529,7 +531,7 @@ def _mention_text(statements: Sequence[Statement]) -> str:
 
 
 def _words_of(statements: Sequence[Statement]) -> set[str]:
-    from compare.cues.detect import singular
+    from compare.cues.numbers import singular
 
     return {singular(w) for s in statements for w in re.findall(r"[\w'’-]+", s.text.lower())}
 
@@ -584,7 +586,7 @@ def detect_place(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Di
 def _entity_class(cue: Cue) -> str | None:
     """What kind of name a cue is, so that only names of one kind are compared: a person, or an
     organisation by its head noun ("union" and "federation" are both labour bodies)."""
-    from compare.cues.detect import singular
+    from compare.cues.numbers import singular
     from compare.cues.phrases import _words
 
     canonical = str((cue.value or {}).get("canonical") if isinstance(cue.value, dict) else "") or cue.text

@@ -60,7 +60,8 @@ def cue_json(cue: Any) -> dict[str, Any]:
 def statement_notices(document_text: str, statements: Sequence[Statement]) -> dict[int, str]:
     """Why a statement is not a whole sentence or was not read in full, by statement index (issue 16):
     a piece of an over-long run of text the segmenter cut, or cue detection bounded to its start."""
-    from compare.cues.detect import _end_before, cue_limit
+    from compare.cues.detect import cue_limit
+    from compare.cues.lexicon import _end_before
     from compare.segment import MAX_SEGMENT_CHARS, forced_cuts
 
     notices: dict[int, str] = {}
