@@ -24,7 +24,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.align.events import default_weights  # noqa: E402
+from compare.align.scorer import default_weights  # noqa: E402
 from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
 from compare.evaluation.evaluate import (  # noqa: E402
     average_precision,

@@ -118,7 +118,9 @@ def make_story(outlets: int, per_outlet: int, seed: int = 7):  # type: ignore[no
 
 def align(statements, vectors):  # type: ignore[no-untyped-def]
     """The align stage exactly as compare_story runs it."""
-    from compare.align.events import build_events, default_weights, link_statements, unique_statements
+    from compare.align.events import build_events, unique_statements
+    from compare.align.links import link_statements
+    from compare.align.scorer import default_weights
 
     weights = default_weights()
     links = link_statements(statements, vectors, threshold=weights.threshold, weights=weights)
@@ -234,7 +236,8 @@ def _aligner_candidates(statements, vectors) -> np.ndarray:  # type: ignore[no-u
     keeps every candidate, through the same code path."""
     import dataclasses
 
-    from compare.align.events import default_weights, link_statements
+    from compare.align.links import link_statements
+    from compare.align.scorer import default_weights
 
     weights = default_weights()
     coef = tuple(0.0 if name == "fuzzy" else c for name, c in zip(weights.features, weights.coef, strict=True))
@@ -249,7 +252,7 @@ def ann_comparison(statements, vectors, links, with_candidates: bool) -> dict:  
     import hnswlib
     from threadpoolctl import threadpool_limits
 
-    from compare.align.events import _row_products
+    from compare.align.context import _row_products
 
     n, dim = vectors.shape
     rows, doc_ids = _doc_rows(statements)
@@ -330,7 +333,7 @@ def run() -> dict:
     extras in order of value: peak memory, the check against brute force, the references. An extra that
     would not fit is left out (memory, recall: "–") or extrapolated (references: italic), so the script
     ends inside the section budget of benchmarks/run_all.py even on a busy machine."""
-    from compare.align import events as align_module
+    from compare.align import reference as align_module
     started = time.perf_counter()
 
     def left() -> float:

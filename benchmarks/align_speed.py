@@ -5,8 +5,9 @@
 
 Synthetic but shaped like a real feed: 60 events, each outlet reporting each event in a few
 statements with event words plus common words; vectors are event directions plus noise. Each run is a
-fresh process (peak RSS is per process): the current `compare.align.events`, then, with `--baseline REV`, the
-`compare/align/events.py` of that git revision on the same input, so the ratio is measured under the same load.
+fresh process (peak RSS is per process): the current `compare.align` package, then, with
+`--baseline REV`, the `compare/align.py` of that git revision (before the package split) on the same
+input, so the ratio is measured under the same load.
 Prints seconds for links and events, link and event counts, peak RSS growth, the load average, how
 many of the baseline's same-event links (both statements from one synthetic event) the current code keeps,
 and whether every link (ends, score, cosine, fuzzy, overlap) and event equals the baseline's.
@@ -61,13 +62,17 @@ def synthetic(outlets: int, per_outlet: int, events: int = 60, seed: int = 0
 
 def load_align(revision: str | None):  # type: ignore[no-untyped-def]
     if revision is None:
-        import compare.align.events as module
+        from types import SimpleNamespace
 
-        return module
+        from compare.align import events, links, scorer
+
+        return SimpleNamespace(default_weights=scorer.default_weights, load_weights=scorer.load_weights,
+                               link_statements=links.link_statements, build_events=events.build_events,
+                               unique_statements=events.unique_statements)
     if Path(revision).is_file():  # a saved copy of an older align.py (machines without the git history)
         source = Path(revision).read_text("utf-8")
     else:
-        source = subprocess.run(["git", "show", f"{revision}:compare/align/events.py"], cwd=ROOT, check=True,
+        source = subprocess.run(["git", "show", f"{revision}:compare/align.py"], cwd=ROOT, check=True,
                                 capture_output=True, text=True).stdout
     path = Path(tempfile.mkdtemp()) / "align_baseline.py"
     path.write_text(source, "utf-8")

@@ -19,7 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from align_scaling import make_story
 
 from compare.align.claims import align_claims, claim_events, default_claim_weights
-from compare.align.events import build_events, default_weights, link_statements, unique_statements
+from compare.align.events import build_events, unique_statements
+from compare.align.links import link_statements
+from compare.align.scorer import default_weights
 
 
 def event_level(statements, vectors):  # type: ignore[no-untyped-def]

@@ -160,7 +160,9 @@ def _stage_phrases(odd: str, language: str) -> Callable[[], Any]:
 
 
 def _stage_align(odd: str, language: str) -> Callable[[], Any]:
-    from compare.align.events import build_events, default_weights, link_statements
+    from compare.align.events import build_events
+    from compare.align.links import link_statements
+    from compare.align.scorer import default_weights
     from compare.pipeline import embed_statements, segment_documents
 
     statements = segment_documents(_story(odd, language).documents)

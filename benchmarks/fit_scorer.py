@@ -34,7 +34,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.align.events import FEATURES, block_features, story_context  # noqa: E402
+from compare.align.context import story_context  # noqa: E402
+from compare.align.features import block_features  # noqa: E402
+from compare.align.scorer import FEATURES  # noqa: E402
 from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
 from compare.evaluation.evaluate import average_precision, best_threshold, load_eval_stories, prf  # noqa: E402
 from compare.model import Statement  # noqa: E402

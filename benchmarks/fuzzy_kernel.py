@@ -31,13 +31,13 @@ FIRST_USE = """
 import sys, time
 sys.path.insert(0, "benchmarks")
 from align_speed import synthetic
-from compare.align import events as align
+from compare.align import fuzzy_pool, links, scorer
 statements, vectors, _ = synthetic(4, 20)
-align.link_statements(statements, vectors)  # the aligner's own imports are already paid for
+links.link_statements(statements, vectors)  # the aligner's own imports are already paid for
 t0 = time.perf_counter(); c0 = time.process_time()
 from compare.align import fuzzy
 t1 = time.perf_counter()
-assert align._fuzzy_kernel([s.text for s in statements]) is not None
+assert fuzzy_pool._fuzzy_kernel([s.text for s in statements]) is not None
 print(f"{t1 - t0:.3f} {time.perf_counter() - t0:.3f} {time.process_time() - c0:.3f}")
 """
 
@@ -52,7 +52,7 @@ def first_use(env: dict[str, str]) -> tuple[float, float, float]:
 
 def collect(story: str, outlets: int, per_outlet: int) -> tuple[list[str], list[tuple[np.ndarray, np.ndarray]]]:
     """Statement texts and the candidate strips link_statements submits for fuzzy scoring."""
-    from compare.align import events as align
+    from compare.align import fuzzy_pool, links, scorer
     if story == "speed":
         from align_speed import synthetic
 
@@ -62,18 +62,18 @@ def collect(story: str, outlets: int, per_outlet: int) -> tuple[list[str], list[
 
         statements, vectors = make_story(outlets, per_outlet)[:2]
     strips: list[tuple[np.ndarray, np.ndarray]] = []
-    submit = align._FuzzyPool.submit
+    submit = fuzzy_pool._FuzzyPool.submit
 
     def record(self, pos_a: np.ndarray, pos_b: np.ndarray) -> None:  # type: ignore[no-untyped-def]
         strips.append((pos_a.copy(), pos_b.copy()))
         submit(self, pos_a, pos_b)
 
-    align._FuzzyPool.submit = record  # type: ignore[method-assign]
+    fuzzy_pool._FuzzyPool.submit = record  # type: ignore[method-assign]
     try:
-        align.link_statements(statements, vectors, weights=align.default_weights(
+        links.link_statements(statements, vectors, weights=scorer.default_weights(
             "sentence-transformers/all-MiniLM-L6-v2"))
     finally:
-        align._FuzzyPool.submit = submit  # type: ignore[method-assign]
+        fuzzy_pool._FuzzyPool.submit = submit  # type: ignore[method-assign]
     return [s.text for s in statements], strips
 
 

@@ -15,7 +15,9 @@ import numpy as np
 
 from compare import __version__
 from compare.align.claims import align_claims, claim_events, default_claim_weights
-from compare.align.events import build_events, default_weights, link_statements, unique_statements
+from compare.align.events import build_events, unique_statements
+from compare.align.links import link_statements
+from compare.align.scorer import default_weights
 from compare.config import Settings
 from compare.corpus.story import Story
 from compare.cues.detect import detect_cues, reference_date

@@ -10,17 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.align.events import (
-    FEATURES,
-    ScorerWeights,
-    all_pair_scores,
-    build_events,
-    default_weights,
-    link_statements,
-    load_weights,
-    reference_events,
-    reference_links,
-)
+from compare.align.events import build_events
+from compare.align.links import link_statements
+from compare.align.reference import all_pair_scores, reference_events, reference_links
+from compare.align.scorer import FEATURES, ScorerWeights, default_weights, load_weights
 from compare.cues.detect import detect_cues
 from compare.model import Link, LinkTable, Statement, StatementRef
 
@@ -281,7 +274,8 @@ def test_scorer_weights_reject_mismatched_coefficients() -> None:
 
 
 def test_strip_features_equal_the_per_block_features_exactly() -> None:
-    from compare.align.events import STRIP_FEATURES, _strip_features, block_features, story_context
+    from compare.align.context import story_context
+    from compare.align.features import STRIP_FEATURES, _strip_features, block_features
 
     rng = np.random.default_rng(31)
     statements, vectors = _random_story(rng, n_docs=5, n_sent=10)

@@ -380,7 +380,7 @@ def test_compare_at_either_granularity_says_which_in_the_json(
         granularity: str | None, tiny_story: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The claim aligner and the event aligner each run with their own scorer and threshold; without the
     option it is the claim level."""
-    from compare.align.events import default_weights
+    from compare.align.scorer import default_weights
     from compare.report.render import validate_json
 
     option = ["--granularity", granularity] if granularity else []

@@ -16,9 +16,11 @@ pytest.importorskip("numba")
 
 from test_align import _random_story, unicode_story
 
-from compare.align import events as align
-from compare.align.events import default_weights, link_statements, reference_links
+from compare.align import fuzzy_pool as align
 from compare.align.fuzzy import token_set_ratios, tokenise
+from compare.align.links import link_statements
+from compare.align.reference import reference_links
+from compare.align.scorer import default_weights
 
 
 def expected(x: str, y: str) -> np.float32:

@@ -171,7 +171,7 @@ def _incidence(rows: Sequence[Sequence[str]]) -> object:
 
 
 def story_texts(statements: Sequence[Statement]) -> StoryTexts:
-    from compare.align.events import _tfidf, anchors
+    from compare.align.context import _tfidf, anchors
 
     tokens = [_WORD.findall(s.text.lower()) for s in statements]
     bigram_rows = [[f"{x} {y}" for x, y in itertools.pairwise(t)] for t in tokens]

@@ -53,7 +53,7 @@ def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from compare.align.events import load_weights
+    from compare.align.scorer import load_weights
     from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder
     from compare.evaluation.claim_eval import claim_summary, format_claim_summary, is_claim_gold, load_claim_gold
     from compare.pipeline import document_language

@@ -163,7 +163,11 @@ def evaluate_story(item: EvalStory, embedder: Any, *, threshold: float | None = 
                    cache: Any = None) -> StoryResult:
     """Run the compare pipeline's stages on one story and score its pairs against the gold."""
     from compare.align.claims import align_claims, default_claim_weights
-    from compare.align.events import build_events, default_weights, link_statements, score_block, story_context
+    from compare.align.context import story_context
+    from compare.align.events import build_events
+    from compare.align.features import score_block
+    from compare.align.links import link_statements
+    from compare.align.scorer import default_weights
     from compare.pipeline import embed_statements, segment_documents
 
     weights = weights or default_weights(embedder.name)
@@ -274,7 +278,7 @@ def summarise(results: Sequence[StoryResult], *, threshold: float, errors: int =
 def evaluate(items: Sequence[EvalStory], embedder: Any, *, threshold: float | None = None, weights: Any = None,
              cache: Any = None, on_story: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Evaluate every story; `on_story(done, total)` reports progress."""
-    from compare.align.events import default_weights
+    from compare.align.scorer import default_weights
 
     weights = weights or default_weights(embedder.name)
     threshold = weights.threshold if threshold is None else threshold
