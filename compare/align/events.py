@@ -17,8 +17,6 @@ that can still reach the threshold, so memory grows with the links kept, not wit
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from operator import attrgetter
@@ -171,13 +169,3 @@ def unique_statements(statements: Sequence[Statement], events: Sequence[Event]) 
     """Statements that no other outlet carries (not part of any event)."""
     in_event = {m for event in events for m in event.members}
     return tuple(sorted(s.ref for s in statements if s.ref not in in_event))
-
-
-def event_fingerprint(event: Event) -> str:
-    """Content-based id, stable across runs and input order (used by the store)."""
-    raw = "|".join(f"{m.doc_id}:{m.index}" for m in event.members)
-    return hashlib.sha1(raw.encode()).hexdigest()[:12]
-
-
-def sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))

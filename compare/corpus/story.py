@@ -26,7 +26,6 @@ DEFAULT_MAX_ARTICLE_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_DOCUMENTS = 200
 MANIFEST = "story.toml"
 MAX_MANIFEST_BYTES = 1024 * 1024
-TEXT_SUFFIXES = {".txt", ".text", ""}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 

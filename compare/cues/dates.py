@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from compare.cues.lexicon import _NEAR_CHARS, _after, _blank_before, _ends_before, _Spans
+from compare.cues.lexicon import _NEAR_CHARS, _after, _blank_before, _ends_before
 from compare.cues.numbers import _number_value
 from compare.model import Cue, CueType
 
@@ -231,7 +231,3 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             span_text = text[start:end]
         cues.append(Cue(CueType.DATE, start, end, span_text, value))
     return cues
-
-
-def _inside_date(text: str, start: int, end: int) -> bool:
-    return _Spans((c.start, c.end) for c in find_dates(text)).covers(start, end)

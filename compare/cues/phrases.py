@@ -80,12 +80,6 @@ def _tokens(text: str) -> list[re.Match[str]]:
     return list(_WORD.finditer(text))
 
 
-def _name_key(text: str) -> str:
-    from compare.cues.names import name_key
-
-    return name_key(re.sub(rf"[{_APOS}]s$", "", text))
-
-
 # ------------------------------------------------------------------------------------------ locations
 
 _PREPS_EN = re.compile(r"(?<![\w-])(?:out\s+of|in|at|near|outside|off|from|inside|on|to|into|towards?|around|"
@@ -566,10 +560,6 @@ def find_roles(text: str, cues: Sequence[Cue], language: str = "en") -> list[Rol
             out.append(_role(text, cue.end + who.start("verb"), cue.end + who.end("org"), title, who.group("org")))
             out.append(_role(text, cue.end + who.start("verb"), cue.end + who.end("verb"), title, cue.text))
     return out
-
-
-def out_overlaps(roles: Sequence[Role], position: int) -> bool:
-    return any(r.start <= position < r.end for r in roles)
 
 
 def _role(text: str, start: int, end: int, title: str, anchor: str) -> Role:

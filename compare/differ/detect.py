@@ -372,11 +372,6 @@ def detect_number(event: Event, sides: Sides, outlets: dict[str, str]) -> list[D
     return differences
 
 
-def _with_cues(statement: Statement, cues: tuple[Cue, ...]) -> Statement:
-    return Statement(statement.doc_id, statement.index, statement.start, statement.end,
-                     statement.text, statement.language, cues)
-
-
 def _date_facts(cue: Cue) -> tuple[str | None, str | None, str | None]:
     """(day, month, weekday) a date cue pins down, each None when it does not."""
     value = cue.value if isinstance(cue.value, dict) else {}

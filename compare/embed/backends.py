@@ -35,7 +35,6 @@ BACKEND_NAMES = {
     "use": "use-multilingual-v3",
     "e5": "multilingual-e5-small-q4",
 }
-MULTILINGUAL_BACKENDS = frozenset({"use", "e5"})
 
 
 class Embedder(Protocol):
