@@ -21,7 +21,7 @@ search), on the 16 x 200 and 32 x 200 stories: an hnswlib HNSW index (cosine spa
 ef_construction=100, one thread, like the aligner's BLAS) over the statement vectors, queried for each
 statement's K nearest other statements (K = 64, 128, 256; ef = K + 1, the query itself included), beside
 exact blocked kNN in numpy for the same K and one pass of the aligner's exact blocked cosine products
-(`align._row_products`, as in story_context). Recall: the share of the exact aligner's links whose pair is
+(`align.row_products`, as in story_context). Recall: the share of the exact aligner's links whose pair is
 among the kNN's cross-document pairs (either direction); the same for its links with cosine >= 0.5 (the
 embedding-similar ones) and, on 16 x 200, for its exact top-20 candidate pairs; and the share of the exact
 kNN neighbours hnswlib finds.
@@ -252,7 +252,7 @@ def ann_comparison(statements, vectors, links, with_candidates: bool) -> dict:  
     import hnswlib
     from threadpoolctl import threadpool_limits
 
-    from compare.align.context import _row_products
+    from compare.align.context import row_products
 
     n, dim = vectors.shape
     rows, doc_ids = _doc_rows(statements)
@@ -270,7 +270,7 @@ def ann_comparison(statements, vectors, links, with_candidates: bool) -> dict:  
         return time.perf_counter() - wall, time.process_time() - cpu, result
 
     with threadpool_limits(limits=1, user_api="blas"):  # as the aligner runs its products
-        out["products_s"], out["products_cpu_s"], _ = timed(lambda: sum(1 for _ in _row_products(
+        out["products_s"], out["products_cpu_s"], _ = timed(lambda: sum(1 for _ in row_products(
             vectors, rows, doc_ids)))
         if with_candidates:
             out["candidates_s"], _, candidates = timed(_aligner_candidates, statements, vectors)

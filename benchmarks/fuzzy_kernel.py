@@ -62,18 +62,18 @@ def collect(story: str, outlets: int, per_outlet: int) -> tuple[list[str], list[
 
         statements, vectors = make_story(outlets, per_outlet)[:2]
     strips: list[tuple[np.ndarray, np.ndarray]] = []
-    submit = fuzzy_pool._FuzzyPool.submit
+    submit = fuzzy_pool.FuzzyPool.submit
 
     def record(self, pos_a: np.ndarray, pos_b: np.ndarray) -> None:  # type: ignore[no-untyped-def]
         strips.append((pos_a.copy(), pos_b.copy()))
         submit(self, pos_a, pos_b)
 
-    fuzzy_pool._FuzzyPool.submit = record  # type: ignore[method-assign]
+    fuzzy_pool.FuzzyPool.submit = record  # type: ignore[method-assign]
     try:
         links.link_statements(statements, vectors, weights=scorer.default_weights(
             "sentence-transformers/all-MiniLM-L6-v2"))
     finally:
-        fuzzy_pool._FuzzyPool.submit = submit  # type: ignore[method-assign]
+        fuzzy_pool.FuzzyPool.submit = submit  # type: ignore[method-assign]
     return [s.text for s in statements], strips
 
 

@@ -275,7 +275,7 @@ def test_scorer_weights_reject_mismatched_coefficients() -> None:
 
 def test_strip_features_equal_the_per_block_features_exactly() -> None:
     from compare.align.context import story_context
-    from compare.align.features import STRIP_FEATURES, _strip_features, block_features
+    from compare.align.features import STRIP_FEATURES, block_features, strip_features
 
     rng = np.random.default_rng(31)
     statements, vectors = _random_story(rng, n_docs=5, n_sent=10)
@@ -284,7 +284,7 @@ def test_strip_features_equal_the_per_block_features_exactly() -> None:
         ra = ctx.rows[ctx.doc_ids[a]]
         later = range(a + 1, len(ctx.doc_ids))
         cols = np.concatenate([ctx.rows[ctx.doc_ids[b]] for b in later])
-        strip = _strip_features(ctx, ra, cols, frozenset(STRIP_FEATURES))
+        strip = strip_features(ctx, ra, cols, frozenset(STRIP_FEATURES))
         lo = 0
         for b in later:
             hi = lo + len(ctx.rows[ctx.doc_ids[b]])

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from compare.align.scorer import _TOKEN, ANCHOR_TYPES, P, R
+from compare.align.scorer import ANCHOR_TYPES, TOKEN, P, R
 from compare.model import CueType, Statement
 
 # ----------------------------------------------------------------------------------------- context
@@ -63,7 +63,7 @@ class StoryContext:
                 yield a, b
 
 
-def _one_blas_thread(func: Callable[P, R]) -> Callable[P, R]:
+def one_blas_thread(func: Callable[P, R]) -> Callable[P, R]:
     """Run with single-threaded BLAS: the blocks are small, and on a busy machine threaded BLAS spins
     (a 100x384 by 384x100 product took 37 ms with threads, 0.4 ms without)."""
 
@@ -81,7 +81,7 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-@_one_blas_thread
+@one_blas_thread
 def story_context(statements: Sequence[Statement], vectors: np.ndarray) -> StoryContext:
     """Per-document rows, best-match profiles and document-level similarities of one story."""
     vectors = np.asarray(vectors, dtype=np.float32)
@@ -95,7 +95,7 @@ def story_context(statements: Sequence[Statement], vectors: np.ndarray) -> Story
     doc_match = np.full((n_docs, n_docs), np.nan, dtype=np.float64)
     total = total_sq = 0.0
     count = 0
-    for a, ra, later, cos_later in _row_products(vectors, rows, doc_ids):
+    for a, ra, later, cos_later in row_products(vectors, rows, doc_ids):
         for b, lo, hi in later:
             rb = rows[doc_ids[b]]
             cos = cos_later[:, lo:hi]
@@ -122,7 +122,7 @@ def story_context(statements: Sequence[Statement], vectors: np.ndarray) -> Story
                         mean, max(std, 1e-6), anchor_matrix)
 
 
-def _row_products(vectors: np.ndarray, rows: dict[str, np.ndarray], doc_ids: tuple[str, ...]
+def row_products(vectors: np.ndarray, rows: dict[str, np.ndarray], doc_ids: tuple[str, ...]
                   ) -> Iterator[tuple[int, np.ndarray, list[tuple[int, int, int]], np.ndarray]]:
     """Per document a: cosines of its statements with every statement of the later documents, in one
     product (a 200 x 6000 product runs near BLAS peak; 31 separate 200 x 200 ones do not). Yields a, its
@@ -153,7 +153,7 @@ def _tfidf(statements: Sequence[Statement], doc_rows: list[np.ndarray]) -> tuple
     counts: list[int] = []
     for s in statements:
         tally: dict[int, int] = {}
-        for token in _TOKEN.findall(s.text.lower()):
+        for token in TOKEN.findall(s.text.lower()):
             k = vocab.setdefault(token, len(vocab))
             tally[k] = tally.get(k, 0) + 1
         indices.extend(tally)
@@ -197,7 +197,7 @@ def _mds_cosine(similarity: np.ndarray, dims: int = 2) -> np.ndarray:
     return cosines
 
 
-def _row_corr(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def row_corr(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Pearson correlation of every row of `left` with every row of `right` (0 where undefined)."""
     m = left.shape[1]
     if m < 2:
@@ -222,14 +222,14 @@ def _doc_rel(ctx: StoryContext, a: int, b: int) -> float:
 
 
 def _doc_profile(ctx: StoryContext, a: int, b: int) -> float:
-    return _profile_corr(ctx.doc_match, a, b)
+    return profile_corr(ctx.doc_match, a, b)
 
 
-def _profile_corr(matrix: np.ndarray, a: int, b: int) -> float:
+def profile_corr(matrix: np.ndarray, a: int, b: int) -> float:
     others = [c for c in range(matrix.shape[0]) if c not in (a, b)]
     if len(others) < 2:
         return 0.0
-    return float(_row_corr(matrix[[a], :][:, others], matrix[[b], :][:, others])[0, 0])
+    return float(row_corr(matrix[[a], :][:, others], matrix[[b], :][:, others])[0, 0])
 
 
 def _incidence(sets: Sequence[frozenset[str]]) -> Any:

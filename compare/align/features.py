@@ -12,9 +12,9 @@ from compare.align.context import (
     _doc_profile,
     _doc_rel,
     _incidence,
-    _one_blas_thread,
-    _profile_corr,
-    _row_corr,
+    one_blas_thread,
+    profile_corr,
+    row_corr,
 )
 from compare.align.scorer import FEATURES, SMALL_STORY_DOCS, ScorerWeights
 
@@ -37,7 +37,7 @@ def _anchor_overlap(ctx: StoryContext, ra: np.ndarray, rb: np.ndarray) -> np.nda
 STRIP_FEATURES = ("tfidf", "overlap")  # sparse-product features computed once per strip, not per block
 
 
-def _strip_features(ctx: StoryContext, ra: np.ndarray, cols: np.ndarray, need: frozenset[str]
+def strip_features(ctx: StoryContext, ra: np.ndarray, cols: np.ndarray, need: frozenset[str]
                     ) -> dict[str, np.ndarray]:
     """TF-IDF cosine and anchor Jaccard of document a's statements `ra` against all later documents'
     statements `cols`, in one sparse product each (31 small products per document cost 3-4x more in
@@ -91,7 +91,7 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
     With `fuzzy_mask`, fuzzy is computed only where the mask is true (0 elsewhere); `cos` is the
     block's cosine matrix when the caller already has it; with `scalars`, document-level features are
     float32 scalars instead of constant matrices (they broadcast to the same sums); `given` holds
-    feature matrices the caller already computed for this block (`_strip_features`), used as they are.
+    feature matrices the caller already computed for this block (`strip_features`), used as they are.
     """
     ra, rb = ctx.rows[ctx.doc_ids[a]], ctx.rows[ctx.doc_ids[b]]
     shape = (len(ra), len(rb))
@@ -115,7 +115,7 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
         "overlap": lambda: _anchor_overlap(ctx, ra, rb),
         "margin": lambda: 0.5 * ((cos - row_best) + (cos - col_best)),
         "mutual": lambda: ((cos >= row_best) & (cos >= col_best)).astype(np.float32),
-        "profile": lambda: _row_corr(ctx.profile[ra][:, others], ctx.profile[rb][:, others]),
+        "profile": lambda: row_corr(ctx.profile[ra][:, others], ctx.profile[rb][:, others]),
         "doc_cosine": lambda: const(ctx.doc_cosine[a, b])(),
         "doc_match": lambda: const(ctx.doc_match[a, b])(),
         "doc_rel": lambda: const(_doc_rel(ctx, a, b))(),
@@ -123,7 +123,7 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
         "doc_overlap": lambda: const(ctx.doc_overlap[a, b])(),
         "tfidf": lambda: np.asarray((ctx.tfidf[ra] @ ctx.tfidf[rb].T).todense(), dtype=np.float32).reshape(shape),
         "doc_tfidf": lambda: const(ctx.doc_tfidf[a, b])(),
-        "doc_tfidf_profile": lambda: const(_profile_corr(ctx.doc_tfidf, a, b))(),
+        "doc_tfidf_profile": lambda: const(profile_corr(ctx.doc_tfidf, a, b))(),
         "doc_mds": lambda: const(ctx.doc_mds[a, b])(),
         "doc_tfidf_mds": lambda: const(ctx.doc_tfidf_mds[a, b])(),
         "small_story": const(small),
@@ -143,7 +143,7 @@ def block_features(ctx: StoryContext, a: int, b: int, *, weights: ScorerWeights 
     return feats
 
 
-def _needed(weights: ScorerWeights) -> frozenset[str]:
+def needed(weights: ScorerWeights) -> frozenset[str]:
     """Features the scorer weighs (non-zero), those a Link carries, and what the small-story gate reads."""
     gate = {"small_story"} if weights.small_story_floor is not None else set()
     return (frozenset(n for n, c in zip(weights.features, weights.coef, strict=True) if c != 0.0)
@@ -188,14 +188,14 @@ def _logit(weights: ScorerWeights, feats: dict[str, np.ndarray], skip: str | Non
     return z
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     probability: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
     return probability
 
 
-@_one_blas_thread
+@one_blas_thread
 def score_block(ctx: StoryContext, a: int, b: int, weights: ScorerWeights
                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores of every pair of documents a < b (brute force: fuzzy on every pair)."""
     feats = block_features(ctx, a, b, weights=weights)
-    return _sigmoid(_logit(weights, feats)), feats
+    return sigmoid(_logit(weights, feats)), feats

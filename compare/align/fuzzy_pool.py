@@ -17,7 +17,7 @@ from compare.align.context import StoryContext
 logger = logging.getLogger(__name__)
 
 FUZZY_KERNEL_MIN_PAIRS = 250_000
-"""Projected candidate pairs of a story from which `_FuzzyPool` uses the compiled kernel
+"""Projected candidate pairs of a story from which `FuzzyPool` uses the compiled kernel
 (compare/align/fuzzy.py) instead of rapidfuzz. Switching costs ~0.65 CPU-s once per process (numba import and
 loading the cached kernel; tokenising the story is 0.04-0.08 s); the kernel saves 2-4 us per pair
 (rapidfuzz 2.2-4.6 us, kernel 0.5-1.3 us on the align_speed / align_scaling stories). Forcing either
@@ -26,7 +26,7 @@ path, whole-aligner CPU time breaks even at ~170k pairs on the long statements o
 imports numba."""
 
 
-class _FuzzyPool:
+class FuzzyPool:
     """Fuzzy scores (token_set_ratio, 0-100) of each strip's candidates, computed on worker threads while
     the next strip's features are built: rapidfuzz and the compiled kernel release the GIL, so fuzzy
     matching (the largest cost on big stories) overlaps the numpy work instead of following it. Strips
@@ -49,7 +49,7 @@ class _FuzzyPool:
 
             self.executor = ThreadPoolExecutor(max_workers=_fuzzy_workers(), thread_name_prefix="storydiff-fuzzy")
 
-    def __enter__(self) -> _FuzzyPool:
+    def __enter__(self) -> FuzzyPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from compare.align.context import StoryContext, _one_blas_thread, _row_products, story_context
-from compare.align.features import _candidates, _logit, _needed, _sigmoid, _strip_features, block_features
-from compare.align.fuzzy_pool import _FuzzyPool
+from compare.align.context import StoryContext, one_blas_thread, row_products, story_context
+from compare.align.features import _candidates, _logit, block_features, needed, sigmoid, strip_features
+from compare.align.fuzzy_pool import FuzzyPool
 from compare.align.scorer import ScorerWeights, default_weights
 from compare.model import LinkTable, Statement, StatementRef
 
 # ------------------------------------------------------------------------------------------- links
 
-def _make_links(refs: Sequence[StatementRef], doc_rank: np.ndarray,
+def make_links(refs: Sequence[StatementRef], doc_rank: np.ndarray,
                 columns: list[list[np.ndarray]]) -> LinkTable:
     """Kept pairs (positions a, b; score, cosine, fuzzy, overlap) as a LinkTable sorted by (a, b) with
     integer keys and rounded in bulk: no Python object per link unless someone reads them one by one."""
@@ -28,14 +28,14 @@ def _make_links(refs: Sequence[StatementRef], doc_rank: np.ndarray,
     return LinkTable(refs, pos_a[order].astype(np.int64), pos_b[order].astype(np.int64), *rounded)
 
 
-def _link_columns(ra: np.ndarray, rb: np.ndarray, keep: np.ndarray, score: np.ndarray,
+def link_columns(ra: np.ndarray, rb: np.ndarray, keep: np.ndarray, score: np.ndarray,
                   feats: dict[str, np.ndarray]) -> list[np.ndarray]:
     keep_i, keep_j = np.nonzero(keep)
     return [ra[keep_i], rb[keep_j], score[keep_i, keep_j], feats["cosine"][keep_i, keep_j],
             feats["fuzzy"][keep_i, keep_j], feats["overlap"][keep_i, keep_j]]
 
 
-def _story_refs(ctx: StoryContext) -> tuple[list[StatementRef], np.ndarray]:
+def story_refs(ctx: StoryContext) -> tuple[list[StatementRef], np.ndarray]:
     refs = [s.ref for s in ctx.statements]
     rank = {d: n for n, d in enumerate(ctx.doc_ids)}
     return refs, np.fromiter((rank[s.doc_id] for s in ctx.statements), dtype=np.int64, count=len(refs))
@@ -45,7 +45,7 @@ TOP_K = 20  # partners kept per statement and document pair (before the threshol
 # ECB+ full articles (annotated pairs): k=5 cut recall .953 -> .861, k=10 -> .930, k=20 -> .948 (F1 .810).
 
 
-@_one_blas_thread
+@one_blas_thread
 def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
                     threshold: float | None = None, weights: ScorerWeights | None = None,
                     context: StoryContext | None = None, top_k: int | None = TOP_K) -> LinkTable:
@@ -61,12 +61,12 @@ def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
     ctx = context or story_context(statements, vectors)
     cut = _logit_of(threshold)
     w_fuzzy = weights.weight("fuzzy")
-    need = _needed(weights) - {"fuzzy"}
+    need = needed(weights) - {"fuzzy"}
     found: list[list[np.ndarray]] = []  # per strip: positions a, b; fuzzy-free logit, cosine, overlap
-    with _FuzzyPool(ctx, w_fuzzy != 0.0) as pool:
-        for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
+    with FuzzyPool(ctx, w_fuzzy != 0.0) as pool:
+        for a, ra, later, cos_later in row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
             cols = np.concatenate([ctx.rows[ctx.doc_ids[b]] for b, _, _ in later])
-            strip = _strip_features(ctx, ra, cols, need)
+            strip = strip_features(ctx, ra, cols, need)
             blocks: list[list[np.ndarray]] = []
             for b, lo, hi in later:
                 rb = ctx.rows[ctx.doc_ids[b]]
@@ -84,14 +84,14 @@ def link_statements(statements: Sequence[Statement], vectors: np.ndarray, *,
                 found.append([np.concatenate(parts) for parts in zip(*blocks, strict=True)])
                 pool.submit(found[-1][0], found[-1][1])
         fuzzy_parts = pool.results()
-    refs, rank = _story_refs(ctx)
+    refs, rank = story_refs(ctx)
     if not found:
         return LinkTable.empty()
     pos_a, pos_b, partial, cosine, overlap = (np.concatenate(parts) for parts in zip(*found, strict=True))
     fuzzy = np.concatenate(fuzzy_parts) / 100.0 if w_fuzzy != 0.0 else np.zeros(partial.shape, dtype=np.float32)
-    score = _sigmoid(partial + w_fuzzy * fuzzy.astype(np.float64))
+    score = sigmoid(partial + w_fuzzy * fuzzy.astype(np.float64))
     ok = score >= threshold
-    return _make_links(refs, rank, [[pos_a[ok], pos_b[ok], score[ok], cosine[ok], fuzzy[ok], overlap[ok]]])
+    return make_links(refs, rank, [[pos_a[ok], pos_b[ok], score[ok], cosine[ok], fuzzy[ok], overlap[ok]]])
 
 
 def _logit_of(p: float) -> float:

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from compare.align.context import _one_blas_thread, _row_products, story_context
-from compare.align.features import _candidates, _logit, _sigmoid, block_features, score_block
-from compare.align.links import TOP_K, _link_columns, _make_links, _story_refs
+from compare.align.context import one_blas_thread, row_products, story_context
+from compare.align.features import _candidates, _logit, block_features, score_block, sigmoid
+from compare.align.links import TOP_K, link_columns, make_links, story_refs
 from compare.align.scorer import ScorerWeights, default_weights
 from compare.model import Event, Link, LinkTable, Statement, StatementRef
 
 
-@_one_blas_thread
+@one_blas_thread
 def reference_links(statements: Sequence[Statement], vectors: np.ndarray, *, threshold: float | None = None,
                     weights: ScorerWeights | None = None, top_k: int | None = TOP_K) -> LinkTable:
     """Brute force: score every pair, keep the top-k candidates at or above the threshold (tests compare
@@ -24,18 +24,18 @@ def reference_links(statements: Sequence[Statement], vectors: np.ndarray, *, thr
     threshold = weights.threshold if threshold is None else threshold
     ctx = story_context(statements, vectors)
     columns = []
-    for a, ra, later, cos_later in _row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
+    for a, ra, later, cos_later in row_products(ctx.vectors, ctx.rows, ctx.doc_ids):
         for b, lo, hi in later:  # the same cosine products as the fast path (BLAS rounding differs by shape)
             rb = ctx.rows[ctx.doc_ids[b]]
             feats = block_features(ctx, a, b, weights=weights, cos=cos_later[:, lo:hi])
-            score = _sigmoid(_logit(weights, feats))
+            score = sigmoid(_logit(weights, feats))
             keep = (score >= threshold) & _candidates(_logit(weights, feats, skip="fuzzy"), top_k)
-            columns.append(_link_columns(ra, rb, keep, score, feats))
-    refs, rank = _story_refs(ctx)
-    return _make_links(refs, rank, columns)
+            columns.append(link_columns(ra, rb, keep, score, feats))
+    refs, rank = story_refs(ctx)
+    return make_links(refs, rank, columns)
 
 
-@_one_blas_thread
+@one_blas_thread
 def all_pair_scores(statements: Sequence[Statement], vectors: np.ndarray, *,
                     weights: ScorerWeights | None = None) -> dict[tuple[StatementRef, StatementRef], float]:
     """Score of every cross-document pair, keyed (a, b) with a's document id first (for evaluation)."""

@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from compare.errors import ConfigError
 from compare.model import CueType
 
-_TOKEN = re.compile(r"\b\w+\b")
+TOKEN = re.compile(r"\b\w+\b")
 P = ParamSpec("P")
 R = TypeVar("R")
 ANCHOR_TYPES = (CueType.NUMBER, CueType.PLACE, CueType.ENTITY, CueType.DATE)

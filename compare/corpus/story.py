@@ -234,7 +234,7 @@ def read_article(path: Path, *, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> s
     raw = read_bytes(path, max_bytes=max_bytes)
     suffix = path.suffix.lower()
     text = decode(raw, path, html=suffix in HTML_SUFFIXES)
-    if suffix in HTML_SUFFIXES or (suffix not in MARKDOWN_SUFFIXES and _looks_like_html(text)):
+    if suffix in HTML_SUFFIXES or (suffix not in MARKDOWN_SUFFIXES and looks_like_html(text)):
         text = extract_html(text, path)
     elif suffix in MARKDOWN_SUFFIXES:
         text = strip_markdown(text)
@@ -658,7 +658,7 @@ def _slug(name: str) -> str:
     return slug or "doc"
 
 
-def _looks_like_html(text: str) -> bool:
+def looks_like_html(text: str) -> bool:
     """A text file is treated as HTML only when it starts like a page, never for prose quoting tags."""
     head = text[:2048].lstrip().lower()
     if not head.startswith("<"):

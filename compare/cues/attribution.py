@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 
 from compare.cues.lexicon import (
-    _APOS,
-    _NEAR_CHARS,
+    APOS,
     CONTEXT_CHARS,
+    NEAR_CHARS,
     Lexicon,
     Rule,
     _after,
-    _apply,
-    _blank_before,
-    _end_before,
-    _ends_before,
-    _last_before,
+    apply,
+    blank_before,
+    end_before,
+    ends_before,
+    last_before,
 )
 from compare.model import Cue, CueType
 
@@ -35,7 +35,7 @@ _NP_STOP = {"that", "which", "who", "whom", "when", "while", "because", "but", "
 _NP_INNER = {"of", "the", "for", "at", "in", "from", "close", "to", "on", "by", "with"}
 _PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
 _NON_AGENT = {"plan", "schedule", "design", "demand", "rules", "law", "tradition", "need", "size"}
-_TOKEN_RE = re.compile(rf"[\w{_APOS}.&-]+|[,;:!?“”\"()–—]")
+_TOKEN_RE = re.compile(rf"[\w{APOS}.&-]+|[,;:!?“”\"()–—]")
 
 
 def _np_before(text: str, pos: int, depth: int = 0) -> tuple[int, str] | None:
@@ -82,10 +82,10 @@ def _np_before(text: str, pos: int, depth: int = 0) -> tuple[int, str] | None:
     start = text.index(phrase, start) if phrase in text[start:pos] else start
     # Appositive or aside before a comma: "The union's president, Mara Quint, said";
     # "Two residents, speaking on condition of anonymity, said"; "Interfax, quoting an official, said".
-    head_end = _end_before(text, start)
+    head_end = end_before(text, start)
     if depth < 2 and head_end and text[head_end - 1] == ",":
         prev = _np_before(text, head_end - 1, depth + 1)
-        if prev is not None and (prev[0] == 0 or _last_before(text, prev[0]) in ".!?“\"") \
+        if prev is not None and (prev[0] == 0 or last_before(text, prev[0]) in ".!?“\"") \
                 and not re.search(r"\b(?:said|says|told|reported)\b", prev[1]):
             first_word = phrase.split(" ", 1)[0].lower()
             if first_word.endswith("ing") or first_word in ("who", "interviewed", "speaking", "quoting", "citing"):
@@ -122,7 +122,7 @@ def _np_after(text: str, pos: int) -> tuple[int, str] | None:
 
 def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
     cues: list[Cue] = []
-    matches = sorted(_apply(lex.attribution, text), key=lambda rm: (rm[1].start(), -(rm[1].end() - rm[1].start())))
+    matches = sorted(apply(lex.attribution, text), key=lambda rm: (rm[1].start(), -(rm[1].end() - rm[1].start())))
     reach = -1  # the furthest end of a cue so far
     for rule, m in matches:
         # Every cue starts at or before its match, so at or before this one: the furthest end decides.
@@ -135,7 +135,7 @@ def find_attributions(text: str, lex: Lexicon) -> list[Cue]:
     return cues
 
 
-_NAME_THEN_ROLE = re.compile(rf"[A-Z][\w{_APOS}-]+(?:\s+[A-Z][\w{_APOS}-]+)+,\s+[^,]{{1,80}},")
+_NAME_THEN_ROLE = re.compile(rf"[A-Z][\w{APOS}-]+(?:\s+[A-Z][\w{APOS}-]+)+,\s+[^,]{{1,80}},")
 _QUOTED_AS_SAYING = re.compile(r"\s+(.+?)\s+as\s+saying\b")
 
 
@@ -147,9 +147,9 @@ def _attribution_at(text: str, rule: Rule, m: re.Match[str]) -> Cue | None:
             return None
         return _attribution(text, m.start(), after[0] + len(after[1]), after[1])
     verb = m.group(0).lower()
-    aux = _ends_before(_AUX, text, m.start(), 2 * _NEAR_CHARS)
-    subject_end = aux.start() if aux else _end_before(text, m.start())
-    head_end = _end_before(text, subject_end)
+    aux = ends_before(_AUX, text, m.start(), 2 * NEAR_CHARS)
+    subject_end = aux.start() if aux else end_before(text, m.start())
+    head_end = end_before(text, subject_end)
     before = _np_before(text, subject_end) if head_end else None
     inverted = not head_end or text[head_end - 1] in ",”\"’"
     if inverted and head_end and text[head_end - 1] == ",":
@@ -168,7 +168,7 @@ def _attribution_at(text: str, rule: Rule, m: re.Match[str]) -> Cue | None:
     if inverted and after and head_end:
         # "..., said Anna Berg, a spokeswoman"; "..., the ministry said" has its source before.
         return _attribution(text, m.start(), after[0] + len(after[1]), after[1])
-    if _blank_before(text, m.start()):
+    if blank_before(text, m.start()):
         return None  # "Reports of looting...": a sentence does not start with its reporting verb
     return _attribution(text, m.start(), m.end(), None)
 

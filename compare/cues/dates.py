@@ -6,8 +6,8 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from compare.cues.lexicon import _NEAR_CHARS, _after, _blank_before, _ends_before
-from compare.cues.numbers import _number_value
+from compare.cues.lexicon import NEAR_CHARS, _after, blank_before, ends_before
+from compare.cues.numbers import number_value
 from compare.model import Cue, CueType
 
 # -------------------------------------------------------------------------------------------- dates
@@ -116,7 +116,7 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             day = int(m.group("d1") or m.group("d2"))
             if month is None or not 1 <= day <= 31:
                 continue
-            if m.group("md") and _ends_before(_THE_BEFORE, text, start, _NEAR_CHARS) and re.match(r"\s+[A-Z]", after):
+            if m.group("md") and ends_before(_THE_BEFORE, text, start, NEAR_CHARS) and re.match(r"\s+[A-Z]", after):
                 continue  # "The April 6 Youth Movement"
             if (m.group("m1") or "").lower() == "may" and not re.match(r"\s+\d", _after(text, m.start("m1") + 3)):
                 continue
@@ -148,12 +148,12 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 if not future:
                     future.append(bool(_FUTURE.search(text)))
                 value["iso"] = _weekday_date(reference, weekday, future[0], m.group("rel_wd")).isoformat()
-            on = _ends_before(_ON_BEFORE, text, start, _NEAR_CHARS)
-            if on and _blank_before(text, on.start()):
+            on = ends_before(_ON_BEFORE, text, start, NEAR_CHARS)
+            if on and blank_before(text, on.start()):
                 start = on.start()
         elif m.group("rel"):
             word = re.sub(r"\s+", " ", m.group("rel").lower())
-            if word == "today" and (_ends_before(_THE_LOWER_BEFORE, text, start, _NEAR_CHARS) or (text[start].isupper()
+            if word == "today" and (ends_before(_THE_LOWER_BEFORE, text, start, NEAR_CHARS) or (text[start].isupper()
                                     and re.match(r"\s+[a-z]+\s+(?:programme|show)", after))):
                 continue
             value = {"relative": word}
@@ -161,7 +161,7 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             weeks = re.match(r"(?:(\w+) )?weeks? (?:ago|earlier)$", word)
             if reference and weeks and weeks.group(1) not in ("several", "few"):
                 # "two weeks ago": that week, give or take a few days; "weeks ago": at least a week back
-                n = _number_value(weeks.group(1)) if weeks.group(1) not in (None, "a", "one") else 1
+                n = number_value(weeks.group(1)) if weeks.group(1) not in (None, "a", "one") else 1
                 if weeks.group(1) is None:
                     value["to"] = (reference - timedelta(days=7)).isoformat()
                 elif n:
@@ -185,7 +185,7 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             elif reference and word in _REL_DAYS:
                 value["iso"] = (reference + timedelta(days=_REL_DAYS[word])).isoformat()
             elif reference and ago:
-                n = _number_value(ago.group(1)) or (1 if ago.group(1) in ("a", "one") else None)
+                n = number_value(ago.group(1)) or (1 if ago.group(1) in ("a", "one") else None)
                 if n:
                     value["iso"] = (reference - timedelta(days=int(n))).isoformat()
             elif reference and word in ("earlier this month", "later this month", "this month"):
@@ -199,24 +199,24 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
                 value["year"] = reference.year + 1
         elif m.group("mo"):
             month_word = m.group("m4")
-            if not (m.group("part") or _ends_before(_MONTH_CONTEXT, text, start, _NEAR_CHARS)):
+            if not (m.group("part") or ends_before(_MONTH_CONTEXT, text, start, NEAR_CHARS)):
                 continue  # "May" the verb or a name, "March" the walk, "June Harper"
             if re.match(r"\s+[A-Z][a-z]", after) and not m.group("part"):
                 continue
             value = {"month": _month_number(month_word)}
             part = m.group("part")
             value["part"] = part.lower() if part else None
-            edge = _ends_before(_EDGE_BEFORE, text, start, _NEAR_CHARS)
+            edge = ends_before(_EDGE_BEFORE, text, start, NEAR_CHARS)
             if edge and not part:
                 value["part"] = "late" if edge.group(1).lower() == "end" else "early"  # "at the end of February"
         elif m.group("yr"):
-            if not _ends_before(_YEAR_CONTEXT, text, start, _NEAR_CHARS):
+            if not ends_before(_YEAR_CONTEXT, text, start, NEAR_CHARS):
                 continue
             if re.match(r"\s+(?:people|residents|members|workers|troops|soldiers|homes|votes)\b", after):
                 continue
             value = {"year": int(m.group("yr"))}
-            prep = _ends_before(_IN_BEFORE, text, start, _NEAR_CHARS)
-            if prep and _blank_before(text, prep.start()):
+            prep = ends_before(_IN_BEFORE, text, start, NEAR_CHARS)
+            if prep and blank_before(text, prep.start()):
                 start = prep.start()
         elif m.group("ord"):
             day = int(m.group("d4"))
@@ -226,7 +226,7 @@ def find_dates(text: str, reference: date | None = None) -> list[Cue]:
             if reference and (iso := _iso(reference.year, reference.month, day)) is not None:
                 value["iso"] = iso
         span_text = text[start:end]
-        if span_text.lower().startswith("on ") and not _blank_before(text, m.start()):
+        if span_text.lower().startswith("on ") and not blank_before(text, m.start()):
             start += 3
             span_text = text[start:end]
         cues.append(Cue(CueType.DATE, start, end, span_text, value))

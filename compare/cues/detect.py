@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 from compare.cues.attribution import find_attributions
 from compare.cues.dates import find_dates
-from compare.cues.lexicon import CONTEXT_CHARS, _Spans, find_lexical, lexicon
+from compare.cues.lexicon import CONTEXT_CHARS, Spans, find_lexical, lexicon
 from compare.cues.names import find_places_and_entities
 from compare.cues.numbers import find_numbers
 from compare.cues.wording import find_learned_loaded, find_loaded
@@ -65,7 +65,7 @@ def detect_cues(text: str, *, language: str = "en", reference: date | None = Non
 
 def _dedupe(cues: list[Cue]) -> list[Cue]:
     """Drop a cue contained in a longer cue of the same type, and names inside dates."""
-    dates = _Spans((c.start, c.end) for c in cues if c.type == CueType.DATE)
+    dates = Spans((c.start, c.end) for c in cues if c.type == CueType.DATE)
     kept: list[Cue] = []
     for cue in sorted(cues, key=lambda c: (c.type.value, c.start, -(c.end - c.start))):
         if kept and kept[-1].type == cue.type and kept[-1].start <= cue.start and cue.end <= kept[-1].end:

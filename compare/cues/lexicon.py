@@ -14,8 +14,8 @@ from typing import Any
 
 from compare.model import Cue, CueType
 
-_APOS = "'ʼ’"
-_WORDCH = rf"[\w{_APOS}]"
+APOS = "'ʼ’"
+_WORDCH = rf"[\w{APOS}]"
 
 # ------------------------------------------------------------------------------ linear-time helpers
 # Every context check looks at most this many characters before or after a match. Without the bound,
@@ -25,10 +25,10 @@ _WORDCH = rf"[\w{_APOS}]"
 CONTEXT_CHARS = 200
 # The fixed grammar's look-backs ("No. ", "more than ", "between ", "in early ") span a word or three;
 # `$`-anchored search tries every start in its window, so these get a shorter one.
-_NEAR_CHARS = 48
+NEAR_CHARS = 48
 
 
-def _ends_before(pattern: re.Pattern[str], text: str, pos: int, window: int = CONTEXT_CHARS) -> re.Match[str] | None:
+def ends_before(pattern: re.Pattern[str], text: str, pos: int, window: int = CONTEXT_CHARS) -> re.Match[str] | None:
     """`pattern` (anchored with `$`) matched against the text just before `pos`, as if it ended there.
 
     Searches `text` itself between `pos - window` and `pos`: `$` matches at `pos`, lookbehinds and `\\b`
@@ -41,25 +41,25 @@ def _after(text: str, pos: int) -> str:
     return text[pos:pos + CONTEXT_CHARS]
 
 
-def _blank_before(text: str, pos: int) -> bool:
+def blank_before(text: str, pos: int) -> bool:
     """True when only whitespace comes before `pos` (`not text[:pos].strip()` without the copy)."""
-    return _last_before(text, pos) == ""
+    return last_before(text, pos) == ""
 
 
-def _end_before(text: str, pos: int) -> int:
+def end_before(text: str, pos: int) -> int:
     """`len(text[:pos].rstrip())` without the copy."""
     while pos > 0 and text[pos - 1].isspace():
         pos -= 1
     return pos
 
 
-def _last_before(text: str, pos: int) -> str:
+def last_before(text: str, pos: int) -> str:
     """The last non-space character before `pos`, or "" (`text[:pos].rstrip()[-1:]` without the copy)."""
-    end = _end_before(text, pos)
+    end = end_before(text, pos)
     return text[end - 1] if end else ""
 
 
-class _Spans:
+class Spans:
     """Spans answering "is this point / span inside one of them?" in log time (sorted starts and a
     running maximum of ends), where a scan of every span made long statements quadratic."""
 
@@ -121,7 +121,7 @@ def _phrase_regex(phrase: str) -> str:
     body = r"\s+".join(re.escape(w) for w in words)
     if phrase.startswith("n't"):
         return body + r"\b"
-    return rf"(?<![\w{_APOS}-])" + body + rf"(?![\w{_APOS}]|-\w)"
+    return rf"(?<![\w{APOS}-])" + body + rf"(?![\w{APOS}]|-\w)"
 
 
 def _alternation(phrases: Iterable[str]) -> str | None:
@@ -134,7 +134,7 @@ def _alternation(phrases: Iterable[str]) -> str | None:
     if not items:
         return None
     plain = [r"\s+".join(re.escape(w) for w in p.split()) for p in items if not p.startswith("n't")]
-    parts = [rf"(?<![\w{_APOS}-])(?:{'|'.join(plain)})(?![\w{_APOS}]|-\w)"] if plain else []
+    parts = [rf"(?<![\w{APOS}-])(?:{'|'.join(plain)})(?![\w{APOS}]|-\w)"] if plain else []
     return "|".join(parts + [_phrase_regex(p) for p in items if p.startswith("n't")])
 
 
@@ -221,7 +221,7 @@ def _load_lexicon_data(language: str) -> dict[str, Any] | None:
     return tomllib.loads(text)
 
 
-def _context_ok(rule: Rule, text: str, start: int, end: int, context_any: bool | None = None) -> bool:
+def context_ok(rule: Rule, text: str, start: int, end: int, context_any: bool | None = None) -> bool:
     """The rule's context holds around text[start:end] (CONTEXT_CHARS either side; `context_any`: the
     statement-wide word test when the caller already ran it once for the statement)."""
     after = _after(text, end) if rule.not_followed_by or rule.followed_by else ""
@@ -229,22 +229,22 @@ def _context_ok(rule: Rule, text: str, start: int, end: int, context_any: bool |
         return False
     if rule.followed_by and not rule.followed_by.search(after):
         return False
-    if rule.not_preceded_by and _ends_before(rule.not_preceded_by, text, start):
+    if rule.not_preceded_by and ends_before(rule.not_preceded_by, text, start):
         return False
-    if rule.preceded_by and not _ends_before(rule.preceded_by, text, start):
+    if rule.preceded_by and not ends_before(rule.preceded_by, text, start):
         return False
     if rule.context_any and not (context_any if context_any is not None else rule.context_any.search(text)):
         return False
     if rule.lowercase:
         matched = text[start:end]
-        last = _last_before(text, start)
+        last = last_before(text, start)
         sentence_start = not last or last in ".!?:;“\"("
         if matched != matched.lower() and not (sentence_start and matched[1:] == matched[1:].lower()):
             return False
     return True
 
 
-def _apply(rules: Iterable[Rule], text: str) -> list[tuple[Rule, re.Match[str]]]:
+def apply(rules: Iterable[Rule], text: str) -> list[tuple[Rule, re.Match[str]]]:
     out = []
     for rule in rules:
         anywhere = None  # the statement-wide test, run once per rule rather than once per match
@@ -253,12 +253,12 @@ def _apply(rules: Iterable[Rule], text: str) -> list[tuple[Rule, re.Match[str]]]
                 continue
             if rule.context_any and anywhere is None:
                 anywhere = bool(rule.context_any.search(text))
-            if _context_ok(rule, text, m.start(), m.end(), anywhere):
+            if context_ok(rule, text, m.start(), m.end(), anywhere):
                 out.append((rule, m))
     return out
 
 
-def _longest(cues: list[Cue]) -> list[Cue]:
+def longest(cues: list[Cue]) -> list[Cue]:
     """Drop cues contained in a longer cue of the same type (the longer phrase is the cue).
 
     In (start, longest first) order every kept cue starts at or before the current one, so it is inside
@@ -278,5 +278,5 @@ def find_lexical(text: str, rules: Iterable[Rule] | None, kind: CueType) -> list
     if not rules:
         return []
     cues = [Cue(kind, m.start(), m.end(), m.group(0), re.sub(r"\s+", " ", m.group(0).lower()))
-            for _, m in _apply(rules, text)]
-    return _longest(cues)
+            for _, m in apply(rules, text)]
+    return longest(cues)

@@ -184,11 +184,11 @@ def _digits_value(raw: str) -> float | None:
 
 def find_numbers(text: str, *, language: str = "ru", dates: Sequence[Cue] = ()) -> list[Cue]:
     """Quantities in a Russian or Ukrainian statement, valued like the English ones."""
-    from compare.cues.lexicon import _Spans
+    from compare.cues.lexicon import Spans
 
     folded = fold_apostrophes(text)
     cues = []
-    in_date = _Spans((d.start, d.end) for d in dates)
+    in_date = Spans((d.start, d.end) for d in dates)
     for m in _NUMBER_RE.finditer(folded):
         num = m.group("num")
         is_words = not num[0].isdigit()
@@ -527,10 +527,10 @@ def localise_cues(cues: Sequence[Cue], text: str, *, language: str,
         return list(cues)
     dates = find_dates(text, language=lang, reference=reference)
     numbers = find_numbers(text, language=lang, dates=dates)
-    from compare.cues.lexicon import _Spans
+    from compare.cues.lexicon import Spans
 
-    qualifier_spans = _Spans((c.start, c.end) for c in numbers if (c.value or {}).get("qualifier") != "=")
-    date_spans = _Spans((d.start, d.end) for d in dates)
+    qualifier_spans = Spans((c.start, c.end) for c in numbers if (c.value or {}).get("qualifier") != "=")
+    date_spans = Spans((d.start, d.end) for d in dates)
     out: list[Cue] = []
     for cue in cues:
         if cue.type in (CueType.NUMBER, CueType.DATE):

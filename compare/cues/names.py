@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from compare.cues.lexicon import _APOS, _after, _ends_before, _last_before
+from compare.cues.lexicon import APOS, _after, ends_before, last_before
 from compare.model import Cue, CueType
 
 # --------------------------------------------------------------------------------------------- names
@@ -48,23 +48,23 @@ def gazetteer() -> Gazetteer:
             by_variant.setdefault(_fold(variant), entry["canonical"])
             kinds.setdefault(_fold(variant), kind)
             if kind == CueType.PLACE:
-                alternatives.append(re.escape(variant) + rf"(?![\w{_APOS}]|-[A-Z])")
+                alternatives.append(re.escape(variant) + rf"(?![\w{APOS}]|-[A-Z])")
         for stem in entry.get("stems", []):
             by_variant.setdefault(_fold(stem), entry["canonical"])
             kinds.setdefault(_fold(stem), kind)
             if kind == CueType.PLACE:
                 alternatives.append(re.escape(stem) + r"\w*")
-    for country in _countries():
+    for country in countries():
         if _fold(country) not in by_variant:
             by_variant[_fold(country)] = country
             kinds[_fold(country)] = CueType.PLACE
-            alternatives.append(re.escape(country) + rf"(?![\w{_APOS}])")
+            alternatives.append(re.escape(country) + rf"(?![\w{APOS}])")
     alternatives.sort(key=len, reverse=True)
-    pattern = re.compile(rf"(?<![\w{_APOS}-])(?:" + "|".join(alternatives) + ")")
+    pattern = re.compile(rf"(?<![\w{APOS}-])(?:" + "|".join(alternatives) + ")")
     return Gazetteer(by_variant, kinds, pattern)
 
 
-def _countries() -> list[str]:
+def countries() -> list[str]:
     """English country names (from Babel's CLDR data when available; a geographic fact, not a guess)."""
     try:
         from babel import Locale
@@ -91,7 +91,7 @@ def canonical_name(text: str) -> str:
 
     Cached: a story repeats its names, and a nightly run sees the same ones in every story."""
     gaz = gazetteer()
-    text = re.sub(rf"[{_APOS}]s$", "", text.strip())
+    text = re.sub(rf"[{APOS}]s$", "", text.strip())
     folded = _fold(text)
     if folded in gaz.canonical_by_variant:
         return gaz.canonical_by_variant[folded]
@@ -169,9 +169,9 @@ _PLACE_PREP = re.compile(
     r"entered|captured|liberated|taken|took|hit|shelled|retook|recaptured|held|hold|holds|fled|leave|left|"
     r"and)\s+(?:the\s+)?(?:(?:village|town|city|port|region|district|settlement|ports|capital)\s+of\s+)?$"
 )
-_CAPSEQ = re.compile(rf"(?<![\w{_APOS}])(?:[A-ZА-ЯЁІЇЄҐÀ-Ý][\w{_APOS}.&-]*)(?:\s+(?:of\s+the\s+|of\s+|for\s+the\s+|"
+_CAPSEQ = re.compile(rf"(?<![\w{APOS}])(?:[A-ZА-ЯЁІЇЄҐÀ-Ý][\w{APOS}.&-]*)(?:\s+(?:of\s+the\s+|of\s+|for\s+the\s+|"
                      rf"the\s+|de\s+|al-|sans\s+)?(?:[A-ZА-ЯЁІЇЄҐÀ-Ý]|\d+(?:st|nd|rd|th)\s+[A-Z])"
-                     rf"[\w{_APOS}&-]*)*")
+                     rf"[\w{APOS}&-]*)*")
 _PLACE_HINT_WORDS = {"region", "oblast", "district", "river", "port", "village", "town", "city", "bay",
                      "valley", "county", "province", "bridge", "station", "square", "street", "hills", "hill",
                      "sea", "lake", "mountains", "island", "islands", "avenue", "coast", "gulf", "reservoir"}
@@ -188,7 +188,7 @@ _ORG_WORDS = {"ministry", "staff", "agency", "army", "forces", "brigade", "comma
               "pentagon", "bureau", "foundation", "centre", "center", "university", "hospital", "school"}
 
 
-def _looks_like_org(words: Sequence[str]) -> bool:
+def looks_like_org(words: Sequence[str]) -> bool:
     return any(w.lower().strip(".,") in _ORG_WORDS for w in words)
 
 
@@ -244,7 +244,7 @@ def find_places_and_entities(text: str) -> list[Cue]:
         while name and name[-1] in ".-":
             name = name[:-1]
         # Split at a possessive ("Ukraine's General Staff"): the owner is a name of its own.
-        possessive = re.search(rf"[{_APOS}]s\s+", name)
+        possessive = re.search(rf"[{APOS}]s\s+", name)
         parts = [(start, start + possessive.start()), (start + possessive.end(), start + len(name))] \
             if possessive else [(start, start + len(name))]
         for p_start, p_end in parts:
@@ -253,7 +253,7 @@ def find_places_and_entities(text: str) -> list[Cue]:
 
 
 _MODIFIER_END = re.compile(r"-(?:held|backed|controlled|installed|led|based|born|made|style|era)$")
-_POSSESSIVE_END = re.compile(rf"[{_APOS}]s?$")
+_POSSESSIVE_END = re.compile(rf"[{APOS}]s?$")
 
 
 def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: _Taken, gaz: Gazetteer) -> None:
@@ -288,7 +288,7 @@ def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: _Taken, g
         return
     if len(name) < 2 or not any(ch.isalpha() for ch in name):
         return
-    at_sentence_start = _last_before(text, start) in ("", "“", "\"", "(")
+    at_sentence_start = last_before(text, start) in ("", "“", "\"", "(")
     folded = _fold(name)
     known = folded in gaz.canonical_by_variant
     if at_sentence_start and len(words) == 1 and not known and not had_title \
@@ -296,11 +296,11 @@ def _add_name(text: str, start: int, end: int, cues: list[Cue], taken: _Taken, g
         return  # a capitalised first word is usually just the start of the sentence
     kind = gaz.kind_by_variant.get(folded)
     if kind is None:
-        is_place = ((bool(_ends_before(_PLACE_PREP, text, start)) and not _looks_like_org(words) and not had_title
+        is_place = ((bool(ends_before(_PLACE_PREP, text, start)) and not looks_like_org(words) and not had_title
                      and not _person_like(words))
                     or words[-1].lower() in _PLACE_HINT_WORDS
                     or (len(words) == 1 and bool(_PLACE_SUFFIX.search(words[0].lower()))
-                        and not _looks_like_org(words)))
+                        and not looks_like_org(words)))
         kind = CueType.PLACE if is_place else CueType.ENTITY
     cues.append(Cue(kind, start, end, name, {"canonical": canonical_name(name)}))
     taken.add((start, end))
@@ -316,6 +316,6 @@ def _name_like_start(text: str, end: int) -> bool:
     return bool(_NAME_LIKE_AFTER.match(_after(text, end)))
 
 
-_NAME_LIKE_AFTER = re.compile(rf"(?:[{_APOS}]s\b|\s+(?:said|says|told|reported|reports|announced|added|also|has|"
+_NAME_LIKE_AFTER = re.compile(rf"(?:[{APOS}]s\b|\s+(?:said|says|told|reported|reports|announced|added|also|has|"
                               r"had|was|is|could|will|would|cut|thanked|claimed|claims|insists|denied|confirmed)\b"
                               r"|,\s)")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from compare.cues.lexicon import _APOS, _NEAR_CHARS, _after, _ends_before, _Spans
+from compare.cues.lexicon import APOS, NEAR_CHARS, Spans, _after, ends_before
 from compare.model import Cue, CueType
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -92,7 +92,7 @@ _ID_WORDS = re.compile(r"(?:#|\b(?:No|Nos|Nr|Route|Article|Block|Flight|Section|
 def singular(word: str) -> str:
     """English singular of a lower-cased noun, for matching lexicon entries ("villages" -> "village",
     "buses" -> "bus", "people" -> "person"); words with no singular of their own stay as they are."""
-    word = word.lower().strip(_APOS)
+    word = word.lower().strip(APOS)
     if word in _IRREGULAR:
         return _IRREGULAR[word]
     if word.endswith("ies") and len(word) > 4:
@@ -104,7 +104,7 @@ def singular(word: str) -> str:
     return word
 
 
-def _number_value(raw: str) -> float | None:
+def number_value(raw: str) -> float | None:
     raw = re.sub(r"\s+", " ", raw.strip().lower())
     if raw in NUMBER_WORDS:
         return float(NUMBER_WORDS[raw])
@@ -142,7 +142,7 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
     """Quantities with value, unit and qualifier; years, dates, identifiers and times are not quantities."""
     cues: list[Cue] = []
     skip_until = -1
-    in_date = _Spans(date_spans)
+    in_date = Spans(date_spans)
     for m in NUMBER_RE.finditer(text):
         if m.start() < skip_until:
             continue
@@ -152,13 +152,13 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
         after = _after(text, e)
         raw = m.group("num") or m.group("word") or ""
         if m.group("num"):
-            if _ends_before(_LETTER_BEFORE, text, s, _NEAR_CHARS) or _NOT_A_COUNT_AFTER.match(after):
+            if ends_before(_LETTER_BEFORE, text, s, NEAR_CHARS) or _NOT_A_COUNT_AFTER.match(after):
                 continue  # F-16, Covid-19, 92nd, 3 p.m., 09:00, 2-1, SU1402
-            if _ends_before(_ID_WORDS, text, s, _NEAR_CHARS):
+            if ends_before(_ID_WORDS, text, s, NEAR_CHARS):
                 continue  # No. 4, Route 7, Article 5, aged 61
-            if _ends_before(_CAP_WORD_BEFORE, text, s, _NEAR_CHARS) \
-                    and not _ends_before(_SENTENCE_FIRST_WORD_BEFORE, text, s, _NEAR_CHARS) \
-                    and not _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS):
+            if ends_before(_CAP_WORD_BEFORE, text, s, NEAR_CHARS) \
+                    and not ends_before(_SENTENCE_FIRST_WORD_BEFORE, text, s, NEAR_CHARS) \
+                    and not ends_before(_QUALIFIER_BEFORE, text, s, NEAR_CHARS):
                 continue  # Block 12, Brigade 92 (a capitalised word right before)
         value: float | None
         unit: str | None = None
@@ -175,11 +175,11 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             value = FRACTIONS[re.sub(r"\s+", " ", m.group("frac").lower())]
             unit = "%"
         else:
-            value = _number_value(raw)
+            value = number_value(raw)
             if value is None:
                 continue
             if m.group("word") and raw.lower() == "one" and (_OF.match(after)
-                                                             or _ends_before(_NO_BEFORE, text, s, _NEAR_CHARS)):
+                                                             or ends_before(_NO_BEFORE, text, s, NEAR_CHARS)):
                 continue  # "one of the victims", "no one"
             if m.group("scale"):
                 scale = m.group("scale").strip().lower()
@@ -212,20 +212,20 @@ def find_numbers(text: str, date_spans: Sequence[tuple[int, int]] = ()) -> list[
             if m.group("num") and _YEARISH.match(raw) and unit is None:
                 continue  # a year is a date, not a quantity
             if m.group("word") and unit is None and not _COUNT_VERB_AFTER.match(after) \
-                    and not _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS):
+                    and not ends_before(_QUALIFIER_BEFORE, text, s, NEAR_CHARS):
                 continue  # "two sides", "one resident said": a number word needs a count or a verb
         start = s
-        qual = _ends_before(_QUALIFIER_BEFORE, text, s, _NEAR_CHARS)
-        if qual and not _ends_before(_PHRASAL_UP_TO, text, s, _NEAR_CHARS):
+        qual = ends_before(_QUALIFIER_BEFORE, text, s, NEAR_CHARS)
+        if qual and not ends_before(_PHRASAL_UP_TO, text, s, NEAR_CHARS):
             qualifier = _QUALIFIER_MAP[re.sub(r"\s+", " ", qual.group("qual").lower())]
             start = qual.start("qual")
-        between = _ends_before(_BETWEEN_BEFORE, text, s, _NEAR_CHARS)
+        between = ends_before(_BETWEEN_BEFORE, text, s, NEAR_CHARS)
         range_end = _RANGE_END.match(_after(text, end))
         extra: dict[str, Any] = {}
         if between and range_end and between.group(1).lower() == "between":
             start = between.start(1)
             qualifier = ">="
-            extra["max"] = _number_value(range_end.group(1))
+            extra["max"] = number_value(range_end.group(1))
             end = end + range_end.end()
             skip_until = end
             noun, noun_end = _noun_after(text, end)

@@ -26,11 +26,11 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from compare.cues.lexicon import _APOS, CONTEXT_CHARS
+from compare.cues.lexicon import APOS, CONTEXT_CHARS
 from compare.cues.numbers import singular
 from compare.model import Cue, CueType
 
-_WORD = re.compile(rf"[\w{_APOS}&-]+(?:\.\w+)*|[,;:!?“”\"()–—]")
+_WORD = re.compile(rf"[\w{APOS}&-]+(?:\.\w+)*|[,;:!?“”\"()–—]")
 
 
 @lru_cache(maxsize=1)
@@ -106,12 +106,12 @@ def _place_np(text: str, tokens: list[re.Match[str]], i: int, place_cues: Sequen
     k = j
     while k < len(tokens) and k - start < 6:
         tok = tokens[k].group(0)
-        low = tok.lower().strip(_APOS)
+        low = tok.lower().strip(APOS)
         if not re.match(r"[^\W\d]", tok) or (low in stop and not _cap(tok)):
             break
         if low.endswith("ed") and k + 1 < len(tokens) and tokens[k + 1].group(0).lower() in ("the", "a", "an"):
             break  # "men first reached the outskirts": a verb
-        possessive = bool(re.search(rf"[{_APOS}]s$", tok))
+        possessive = bool(re.search(rf"[{APOS}]s$", tok))
         if singular(low) in place_nouns and not tok[:1].isupper() and not possessive:
             head_at = k
         elif (tok[:1].isupper() and low in _set("not_names")) or (head_at is not None and not tok[:1].isupper()):
@@ -146,7 +146,7 @@ def _place_np(text: str, tokens: list[re.Match[str]], i: int, place_cues: Sequen
         n += 1
     if n == start:
         return None
-    if re.search(rf"[{_APOS}]s$", tokens[n - 1].group(0)):
+    if re.search(rf"[{APOS}]s$", tokens[n - 1].group(0)):
         return None  # "on Russia's side": the name qualifies another noun
     if n < len(tokens) and singular(tokens[n].group(0).lower()) in _set("org_nouns"):
         return None  # "the Safe Road charity"
@@ -158,13 +158,13 @@ def _place_np(text: str, tokens: list[re.Match[str]], i: int, place_cues: Sequen
 def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
               entity_cues: Sequence[Cue]) -> Location | None:
     """The Location a place noun phrase names, or None when it is an organisation, a person or no place."""
-    from compare.cues.names import _looks_like_org, name_key
+    from compare.cues.names import looks_like_org, name_key
 
     start, end = span
     phrase = text[start:end]
     words = phrase.split()
-    lows = [w.lower().strip(_APOS + ",.") for w in words]
-    if any(singular(w) in _set("org_nouns") for w in lows) or (_looks_like_org(words) and not any(
+    lows = [w.lower().strip(APOS + ",.") for w in words]
+    if any(singular(w) in _set("org_nouns") for w in lows) or (looks_like_org(words) and not any(
             singular(w) in _set("place_nouns") for w in lows)):
         return None  # "from the Safe Road charity", "from the Brannock Rowing Club": an affiliation
     if lows and lows[0] in _set("person_titles"):
@@ -175,7 +175,7 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
     # "the outskirts of X", "the village of X": the part or kind of the place named after "of";
     # "villages east of the Oskil River": the villages, placed relative to a landmark.
     left, _, right = phrase.partition(" of ")
-    left_nouns = [singular(re.sub(rf"[{_APOS}]s$", "", w.lower().strip(",."))) for w in left.split()]
+    left_nouns = [singular(re.sub(rf"[{APOS}]s$", "", w.lower().strip(",."))) for w in left.split()]
     left_words = [w.strip(",.") for w in left.split()]
     part = None
     first_head = next((n for n, w in enumerate(left_nouns) if w in place_nouns and w not in parts
@@ -219,7 +219,7 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
     for cue in place_cues:
         if offset <= cue.start and cue.end <= offset + len(named_part):
             names.add(name_key(str((cue.value or {}).get("canonical") or cue.text)))
-    for cap in re.findall(rf"(?:[A-Z][\w{_APOS}-]*)(?:\s+(?:of\s+)?[A-Z][\w{_APOS}-]*)*", named_part):
+    for cap in re.findall(rf"(?:[A-Z][\w{APOS}-]*)(?:\s+(?:of\s+)?[A-Z][\w{APOS}-]*)*", named_part):
         if cap.lower() in _set("not_names") or cap in ("The", "A", "An"):
             continue
         key = name_key(cap)
@@ -238,9 +238,9 @@ def _describe(text: str, span: tuple[int, int], place_cues: Sequence[Cue],
 
 @lru_cache(maxsize=1)
 def _countries_keys() -> frozenset[str]:
-    from compare.cues.names import _countries, name_key
+    from compare.cues.names import countries, name_key
 
-    return frozenset(name_key(c) for c in _countries()) | {"russia", "ukraine"}
+    return frozenset(name_key(c) for c in countries()) | {"russia", "ukraine"}
 
 
 def _after_place(text: str, start: int, place_cues: Sequence[Cue]) -> str | None:
@@ -296,7 +296,7 @@ def find_locations(text: str, cues: Sequence[Cue], language: str = "en") -> list
                 if loc2 is not None:
                     out.append(loc2)
     # "picketed the port's headquarters": a facility as the object of an act done at it.
-    for m in re.finditer(rf"\b\w+ed\s+(the\s+[\w{_APOS}]+\s+(?:{'|'.join(sorted(_set('facility_nouns')))}))\b",
+    for m in re.finditer(rf"\b\w+ed\s+(the\s+[\w{APOS}]+\s+(?:{'|'.join(sorted(_set('facility_nouns')))}))\b",
                          text):
         loc = _describe(text, m.span(1), place_cues, entity_cues)
         if loc is not None and not any(o.start <= m.start(1) < o.end for o in out):
@@ -428,7 +428,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
     i = 0
     while i < len(tokens):
         tok = tokens[i].group(0)
-        low = singular(re.sub(rf"[{_APOS}]s$", "", tok.lower()))
+        low = singular(re.sub(rf"[{APOS}]s$", "", tok.lower()))
         is_head = low in agents and not tok.endswith(("'s", "’s"))
         if not is_head:
             i += 1
@@ -443,7 +443,7 @@ def find_actors(text: str, cues: Sequence[Cue], language: str = "en") -> list[Ac
                 break
             if (prev[:1].isupper() and pl not in _set("not_names")) or pl in _set("modifiers") \
                     or pl in _set("nationalities") \
-                    or re.search(rf"[{_APOS}]s$", prev) or singular(pl) in agents:
+                    or re.search(rf"[{APOS}]s$", prev) or singular(pl) in agents:
                 a -= 1
                 continue
             break
@@ -514,7 +514,7 @@ def _speech_is_the_act(text: str, verb_start: int) -> bool:
 def _actor_key(phrase: str) -> frozenset[str]:
     drop = _set("generic_agents") | _set("nationalities") | {"the", "a", "an", "its", "their", "his", "her", "our",
                                                                "of", "from", "and"}
-    words = [singular(re.sub(rf"[{_APOS}]s$", "", w.lower())) for w in re.findall(rf"[\w{_APOS}-]+", phrase)]
+    words = [singular(re.sub(rf"[{APOS}]s$", "", w.lower())) for w in re.findall(rf"[\w{APOS}-]+", phrase)]
     return frozenset(w for w in words if w not in drop and w not in _set("person_titles"))
 
 
@@ -540,13 +540,13 @@ def find_roles(text: str, cues: Sequence[Cue], language: str = "en") -> list[Rol
     verbs = _words().get("role_verbs", {})
     title_re = r"(?i:(?:(?:deputy|vice|acting|assistant|chief|general|first|former)\s+)*(?:" + "|".join(
         sorted(titles, key=len, reverse=True)) + r"))"
-    org_re = rf"(?:[\w{_APOS}-]+\s+){{0,2}}?[A-Z][\w{_APOS}-]*(?:\s+[A-Z][\w{_APOS}-]*)*(?:\s+(?:brigade|union|party))?"
+    org_re = rf"(?:[\w{APOS}-]+\s+){{0,2}}?[A-Z][\w{APOS}-]*(?:\s+[A-Z][\w{APOS}-]*)*(?:\s+(?:brigade|union|party))?"
     out = []
     entities = [c for c in cues if c.type == CueType.ENTITY]
     for m in re.finditer(rf"\b(?P<title>{title_re})\s+of\s+(?:the\s+)?(?P<org>{org_re})", text):
         out.append(_role(text, m.start("title"), m.end("org"), m.group("title"), m.group("org")))
-    for m in re.finditer(rf"\b(?P<org>[A-Za-z{_APOS}-]+)['’]s\s+(?P<title>{title_re}),\s+(?P<name>[A-Z][\w{_APOS}-]*"
-                         rf"(?:\s+[A-Z][\w{_APOS}-]*)*)", text):
+    for m in re.finditer(rf"\b(?P<org>[A-Za-z{APOS}-]+)['’]s\s+(?P<title>{title_re}),\s+(?P<name>[A-Z][\w{APOS}-]*"
+                         rf"(?:\s+[A-Z][\w{APOS}-]*)*)", text):
         out.append(_role(text, m.start("title"), m.end("name"), m.group("title"), m.group("name")))
     for cue in entities:
         after = text[cue.end:]
@@ -563,7 +563,7 @@ def find_roles(text: str, cues: Sequence[Cue], language: str = "en") -> list[Rol
 
 
 def _role(text: str, start: int, end: int, title: str, anchor: str) -> Role:
-    anchor_words = {singular(w) for w in re.findall(rf"[\w{_APOS}-]+", anchor.lower())
+    anchor_words = {singular(w) for w in re.findall(rf"[\w{APOS}-]+", anchor.lower())
                     if w not in ("the", "of", "a", "an") and singular(w) not in _set("org_nouns")
                     and singular(w) not in _set("generic_agents")}
     title_words = frozenset(w for w in title.lower().split() if w not in ("the",))

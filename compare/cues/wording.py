@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from compare.cues.lexicon import _APOS, Lexicon, _apply, _context_ok, _longest, lexicon
+from compare.cues.lexicon import APOS, Lexicon, apply, context_ok, lexicon, longest
 from compare.model import Cue, CueType
 
 # ------------------------------------------------------------------------------------------ loaded
@@ -17,17 +17,17 @@ from compare.model import Cue, CueType
 def find_loaded(text: str, lex: Lexicon, *, include_neutral: bool = False) -> list[Cue]:
     """Framing and evaluative terms with their frame. Neutral terms ("captured") only on request."""
     cues = []
-    for rule, m in _apply(lex.loaded, text):
+    for rule, m in apply(lex.loaded, text):
         if rule.neutral and not include_neutral:
             continue
-        if any(f.pattern.fullmatch(m.group(0)) and not _context_ok(f, text, m.start(), m.end())
+        if any(f.pattern.fullmatch(m.group(0)) and not context_ok(f, text, m.start(), m.end())
                for f in lex.loaded_filters):
             continue
         value: dict[str, Any] = {"frame": rule.frame}
         if rule.neutral:
             value["neutral"] = True
         cues.append(Cue(CueType.LOADED, m.start(), m.end(), m.group(0), value))
-    return _longest(cues)
+    return longest(cues)
 
 
 # Learned loaded wording (issue 15): a logistic regression over word tokens, fitted on news sentences whose
@@ -35,7 +35,7 @@ def find_loaded(text: str, lex: Lexicon, *, include_neutral: bool = False) -> li
 # loaded_words.json). It finds the evaluative words no framing list names ("bizarre", "slammed", "radical
 # left"); its cues carry frame "evaluative" and `learned`, and only `detect_cues` reports them: the differ's
 # framing comparison (`framing_terms`) stays on the curated lexicon.
-_WORD = re.compile(rf"\w+(?:[-{_APOS}]\w+)*")
+_WORD = re.compile(rf"\w+(?:[-{APOS}]\w+)*")
 _LEARNED_SKIP_WORDS = frozenset("""
 a an the and or but if of to in on at by for with from as is are was were be been being it its this that these
 those he she they we you i his her their our your my me him them us who whom whose which what when where why how
@@ -101,7 +101,7 @@ def find_learned_loaded(text: str, lex: Lexicon | None = None) -> list[Cue]:
     for _, feats, (s, e) in loaded_token_features(text):
         z = bias + sum(weights.get(f, 0.0) * v for f, v in feats.items())
         p = 1.0 / (1.0 + math.exp(-z))
-        if p >= threshold and not any(f.pattern.fullmatch(text[s:e]) and not _context_ok(f, text, s, e)
+        if p >= threshold and not any(f.pattern.fullmatch(text[s:e]) and not context_ok(f, text, s, e)
                                       for f in filters):
             cues.append(Cue(CueType.LOADED, s, e, text[s:e], {"frame": "evaluative", "learned": True,
                                                              "score": round(p, 3)}))

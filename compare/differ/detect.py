@@ -505,8 +505,8 @@ def detect_date(event: Event, sides: Sides, outlets: dict[str, str]) -> list[Dif
                         + ".")]
 
 
-def _countries() -> set[str]:
-    from compare.cues.names import _countries as country_names
+def countries() -> set[str]:
+    from compare.cues.names import countries as country_names
 
     return {name_key(n) for n in country_names()} | {name_key("Russia"), name_key("Ukraine")}
 

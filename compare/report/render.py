@@ -61,13 +61,13 @@ def statement_notices(document_text: str, statements: Sequence[Statement]) -> di
     """Why a statement is not a whole sentence or was not read in full, by statement index (issue 16):
     a piece of an over-long run of text the segmenter cut, or cue detection bounded to its start."""
     from compare.cues.detect import cue_limit
-    from compare.cues.lexicon import _end_before
+    from compare.cues.lexicon import end_before
     from compare.segment import MAX_SEGMENT_CHARS, forced_cuts
 
     notices: dict[int, str] = {}
     cuts = forced_cuts(document_text)
     if cuts:
-        ends = {_end_before(document_text, c) for c in cuts}
+        ends = {end_before(document_text, c) for c in cuts}
         starts = {c + len(document_text[c:c + 64]) - len(document_text[c:c + 64].lstrip()) for c in cuts}
         for s in statements:
             if s.end in ends or s.start in starts:

@@ -319,9 +319,9 @@ def _fetch_page(source: Source, fetcher: Fetcher, result: SourceResult, validato
 
 def extract_page(html: str, url: str) -> tuple[str, str, str | None]:
     """(title, main text, published) of an HTML page; the text via `compare.corpus.story.extract_html`."""
-    from compare.corpus.story import _looks_like_html, extract_html, normalise_text
+    from compare.corpus.story import extract_html, looks_like_html, normalise_text
 
-    if not _looks_like_html(html):
+    if not looks_like_html(html):
         text = normalise_text(html).strip()
         if not text:
             raise FetchError(f"{url}: the page is empty.")
