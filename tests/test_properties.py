@@ -290,7 +290,8 @@ def test_cues_of_a_long_run_of_one_unit_come_within_the_deadline(unit: str, coun
        language=st.sampled_from(["en", "ru"]))
 def test_segmenting_and_phrases_of_a_long_run_come_within_the_deadline(unit: str, count: int,
                                                                        language: str) -> None:
-    from compare.cues.detect import detect_cues, phrases
+    from compare.cues import phrases
+    from compare.cues.detect import detect_cues
 
     text = (unit * count).strip()
     spans = list(sentence_spans(text, language))
