@@ -813,7 +813,7 @@ def render_site(job: Job, store: Any) -> dict[str, bytes]:
     """index.html (every story with a report, newest first) and feed.xml (Atom, new or changed reports)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    from compare.report.render import templates_dir
+    from compare.report.html import templates_dir
 
     env = Environment(loader=FileSystemLoader(str(templates_dir())), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
