@@ -23,15 +23,12 @@ _GENERIC_SOURCE_WORDS = {"the", "a", "an", "of", "for", "from", "in", "at", "its
                          "morning", "daily", "latest", "own", "local", "senior", "unnamed", "reportedly",
                          "allegedly", "also", "в", "у", "по", "за", "данным", "даними", "словам", "словами"}
 
-
 # Pronouns say nothing about who the source is (English, Russian, Ukrainian).
 _PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "that", "он", "она", "они", "оно", "мы", "я",
              "він", "вона", "вони", "воно", "ми"}
 
-
 # The outlet speaking in its own voice ("By our assessment", "we geolocated it", "We estimate") cites itself.
 _FIRST_PERSON = re.compile(r"(?<![\w'’])(?:we|our|us)(?![\w'’])", re.IGNORECASE)
-
 
 _OWN_VOICE = frozenset({"\x00outlet"})
 

@@ -18,11 +18,9 @@ _DENIAL = re.compile(r"\b(?:den(?:y|ied|ies|ying)|reject(?:ed|s)?|disput(?:ed|es
                      r"question(?:ed|s)?|doubt(?:ed|s)?)\s+(?:the|this|that|these|those|its|their|a|such)?\s*$",
                      re.IGNORECASE)
 
-
 # "a claim the union disputes", "the claim": the noun names another party's claim that the statement
 # weighs, it does not hedge the statement's own report.
 _CLAIM_NOUN = re.compile(r"\b(?:a|the|this|that|these|those|its|their|his|her|such)\s+$", re.IGNORECASE)
-
 
 # Expectations about the future ("talks are expected to resume") are forecasts, not doubt about a fact.
 _FORECAST = re.compile(r"\bexpected\s+to\b", re.IGNORECASE)
@@ -44,12 +42,10 @@ def detect_hedging(event: Event, sides: Sides, outlets: dict[str, str]) -> list[
 # "without power", "nor"; Russian/Ukrainian "без" (without).
 _NOT_DENIALS = {"without", "nor", "без"}
 
-
 # The content of a demand or assurance ("a promise that automation would not cost a single job", "a
 # guarantee that no jobs would be lost") is what someone asks for, not a negated fact.
 _ASSURANCE = re.compile(r"\b(?:promise|promises|guarantee|guarantees|assurance|assurances|pledge|pledges|commitment|"
                         r"demand|demands|undertaking|vow)\s+that\b[^,;.]*$", re.IGNORECASE)
-
 
 # "..., a claim the operator denied": another party's rebuttal appended to the outlet's report.
 _REBUTTAL = re.compile(r",\s*(?:a|the)\s+claims?\s+(?:that\s+)?(?!could|can|was|has|is)[^,.;]*", re.IGNORECASE)

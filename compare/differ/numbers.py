@@ -20,7 +20,6 @@ from compare.model import (
 _MEASURES = {"%", "pp", "km", "km/h", "km2", "m", "m3", "cm", "mm", "mile", "hectare", "tonne", "kg", "degree",
              "USD", "EUR", "GBP", "crown", "hryvnia", "rouble", "hour", "day", "week", "month", "year", "minute"}
 
-
 # Counted nouns that name one kind of thing: "12 civilians" and "15 people", "17 ships" and "20 vessels".
 _SAME_COUNT = {
     **dict.fromkeys(("people", "person", "persons", "civilian", "resident", "inhabitant", "individual", "человек",
@@ -123,10 +122,8 @@ _DAYPART_HOURS = {"morning": (5, 12), "midday": (11, 14), "noon": (11, 14), "aft
                   "evening": (17, 23), "nightfall": (17, 22), "night": (21, 30), "overnight": (21, 30),
                   "dawn": (4, 8), "dusk": (17, 21)}
 
-
 _DAYPART = re.compile(r"(?<![\w-])(?:(?P<part>morning|midday|noon|afternoon|evening|nightfall|night|overnight|dawn|"
                       r"dusk)|(?P<hour>\d{1,2})(?::(?P<min>\d\d))?\s?(?P<ampm>[ap])\.?m\b\.?)", re.IGNORECASE)
-
 
 # "By Monday evening, 14 ships were waiting": the time a figure was taken, not when the event happened.
 _SNAPSHOT = re.compile(r"\b(?:by|as\s+of)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)

@@ -75,9 +75,7 @@ def _finalize(value: Any) -> Any:
 # markup changes: the review view and the JSON keep the exact text, and links (`://`, `#`) are left alone.
 LONG_RUN = 40
 
-
 BREAK_EVERY = 20
-
 
 _LONG_RUN = re.compile(rf"[^\s\u200b]{{{LONG_RUN + 1},}}")
 

@@ -38,7 +38,6 @@ def render_pdf(comparison: Comparison, *, page_size: str = "A4 landscape",
 # footnotes, so for it the markers are scoped to <li> and the note rules dropped; nothing drawn changes.
 _UA_UNIVERSAL_MARKER = "\n::marker {"
 
-
 _UA_NOTES = re.compile(r"\n::(?:footnote|note)-[a-z]+ \{[^}]*\}")
 
 

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-
 # A print-safe marker per type: survives black-and-white printing where the colours do not.
 TYPE_MARKERS: dict[DifferenceType, str] = {
     DifferenceType.OMISSION: "O",
@@ -44,12 +43,9 @@ TYPE_MARKERS: dict[DifferenceType, str] = {
     DifferenceType.WORDING: "W",
 }
 
-
 DEFAULT_COLUMNS = 4  # with more outlets than this the reader picks which are columns
 
-
 PDF_FULL_EVENTS = 300  # beyond this a PDF summarises the events with the fewest conflicts (memory)
-
 
 PAGE_LINES = 38  # an event taller than this cannot be kept on one page: let it break rather than leave a gap
 
