@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from compare.config import DEFAULT_MIN_CONFIDENCE  # noqa: E402
-from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.embed.backends import get_embedder  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
 from compare.evaluation.claim_eval import (  # noqa: E402
     cross_validate,
     difference_report,

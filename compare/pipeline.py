@@ -23,7 +23,9 @@ from compare.corpus.story import Story
 from compare.cues.detect import detect_cues, reference_date
 from compare.differ.confidence import default_confidence_model, with_confidence
 from compare.differ.detect import find_differences, find_highlights
-from compare.embed.backends import Embedder, EmbeddingCache, get_embedder
+from compare.embed.backends import get_embedder
+from compare.embed.cache import EmbeddingCache
+from compare.embed.common import Embedder
 from compare.model import Comparison, Cue, Document, Statement, StatementRef
 from compare.segment import detect_language, segment
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -20,9 +19,6 @@ from compare.report.view import Segment, confident_only, view_model
 
 if TYPE_CHECKING:
     from jinja2 import Environment
-
-
-logger = logging.getLogger(__name__)
 
 
 def templates_dir() -> Path:

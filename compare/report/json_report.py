@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
     pass
 
-logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "1.1"  # 1.1: settings.granularity, settings.min_confidence, statements[].notice
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
     pass
 
-logger = logging.getLogger(__name__)
 
 # A print-safe marker per type: survives black-and-white printing where the colours do not.
 TYPE_MARKERS: dict[DifferenceType, str] = {

@@ -157,7 +157,8 @@ def _prepare(job: Job, store: Any, story: Any, members: Sequence[Any], versions:
     Each article's versions are segmented under the job's per-article budget; an article over it is left
     out of this run's comparison (`set_aside` is told), and the report's input hash is marked so the next
     run compares the story again. None when too few outlets are left for a report."""
-    from compare.embed.backends import EmbeddingCache, get_embedder
+    from compare.embed.backends import get_embedder
+    from compare.embed.cache import EmbeddingCache
     from compare.pipeline import document_language, segment_documents
 
     budget = job.options.article_seconds

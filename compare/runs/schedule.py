@@ -143,7 +143,8 @@ def _fetch_all(job: Job, store: Any, result: RunResult, should_stop: Callable[[]
 
 def _group_new(job: Job, store: Any, say: Notify) -> None:
     """Give every article without a story one: join the most similar open story or start one."""
-    from compare.embed.backends import EmbeddingCache, get_embedder
+    from compare.embed.backends import get_embedder
+    from compare.embed.cache import EmbeddingCache
     from compare.runs.group import GroupItem, GroupSettings, StoryState, assign, lead_anchors, lead_text
 
     fresh = store.ungrouped_articles()
