@@ -19,7 +19,7 @@ from compare.align.events import build_events, unique_statements
 from compare.align.links import link_statements
 from compare.align.scorer import default_weights
 from compare.config import Settings
-from compare.corpus.story import Story
+from compare.corpus.base import Story
 from compare.cues.detect import detect_cues, reference_date
 from compare.differ.confidence import default_confidence_model, with_confidence
 from compare.differ.detect import find_differences, find_highlights

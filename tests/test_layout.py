@@ -13,10 +13,8 @@ MAX_LINES = 400
 # Files still over MAX_LINES, with their ceiling: the list only shrinks (issue 17 item 1).
 OVER_LIMIT: dict[str, int] = {
     "compare/align/claims.py": 482,
-    "compare/corpus/story.py": 673,
     "compare/cues/multilingual.py": 642,
     "compare/cues/phrases.py": 570,
-    "compare/evaluation/claim_eval.py": 635,
     "compare/runs/store.py": 463,
 }
 

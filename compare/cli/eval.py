@@ -56,7 +56,8 @@ def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None
     from compare.align.scorer import load_weights
     from compare.embed.backends import get_embedder
     from compare.embed.cache import EmbeddingCache, default_cache_path
-    from compare.evaluation.claim_eval import claim_summary, format_claim_summary, is_claim_gold, load_claim_gold
+    from compare.evaluation.claim_eval import claim_summary, format_claim_summary
+    from compare.evaluation.claim_gold import is_claim_gold, load_claim_gold
     from compare.pipeline import document_language
 
     for dataset in datasets:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
     from compare.config import Settings
-    from compare.corpus.story import Story
+    from compare.corpus.base import Story
     from compare.model import Comparison
 
 T = TypeVar("T")

@@ -18,7 +18,7 @@ import numpy as np
 
 from compare import __version__
 from compare.config import Settings
-from compare.corpus.story import Story
+from compare.corpus.base import Story
 from compare.model import Document
 from compare.runs.job import Job
 from compare.runs.result import Notify, RunResult, checkpoint

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from compare.config import Settings
-from compare.corpus.story import Story
+from compare.corpus.base import Story
 from compare.model import Document
 
 
