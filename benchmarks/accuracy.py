@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from compare.align.scorer import default_weights  # noqa: E402
-from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.embed.backends import get_embedder  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
 from compare.evaluation.evaluate import (  # noqa: E402
     average_precision,
     best_threshold,

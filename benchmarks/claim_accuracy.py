@@ -20,8 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
-from compare.evaluation.claim_eval import claim_summary, load_claim_gold  # noqa: E402
+from compare.embed.backends import get_embedder  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
+from compare.evaluation.claim_eval import claim_summary  # noqa: E402
+from compare.evaluation.claim_gold import load_claim_gold  # noqa: E402
 
 GOLD = [ROOT / "corpora/claim_gold/ecbplus_claims.jsonl", ROOT / "../shared/eval/claims_dev.jsonl",
         ROOT / ".data/allsides_claims.jsonl"]

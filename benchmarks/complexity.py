@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from compare.corpus.story import Story, extract_html  # noqa: E402
+from compare.corpus.base import Story  # noqa: E402
+from compare.corpus.text import extract_html  # noqa: E402
 from compare.cues.detect import detect_cues  # noqa: E402
 from compare.model import Document  # noqa: E402
 

@@ -150,7 +150,9 @@ def run(budget: float = 95.0) -> dict[str, Any]:
     with Timed() as t:
         import torch
     loads["import_torch_s"] = t.wall
-    from compare.embed.backends import SentenceTransformerEmbedder, embedding_threads, encoder_flops, get_embedder
+    from compare.embed.backends import SentenceTransformerEmbedder, get_embedder
+    from compare.embed.common import embedding_threads
+    from compare.embed.packed import encoder_flops
 
     threads = embedding_threads()
     texts = sentences()

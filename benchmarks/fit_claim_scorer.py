@@ -20,16 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
-from compare.evaluation.claim_eval import (  # noqa: E402
-    THRESHOLD_BETA,
-    baselines,
-    cross_validate,
-    fit_weights,
-    load_claim_gold,
-    story_pairs,
-    weights_json,
-)
+from compare.embed.backends import get_embedder  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
+from compare.evaluation.claim_gold import load_claim_gold, story_pairs  # noqa: E402
+from compare.evaluation.claim_metrics import THRESHOLD_BETA, baselines, cross_validate, fit_weights, weights_json  # noqa: E402
 
 DEFAULT_GOLD = [ROOT / "corpora/claim_gold/ecbplus_claims.jsonl", ROOT / "../shared/eval/claims_dev.jsonl",
                 ROOT / ".data/allsides_claims.jsonl"]

@@ -21,14 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from compare.config import DEFAULT_MIN_CONFIDENCE  # noqa: E402
-from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
-from compare.evaluation.claim_eval import (  # noqa: E402
-    cross_validate,
-    difference_report,
-    fit_confidence,
-    load_claim_gold,
-    story_pairs,
-)
+from compare.embed.backends import get_embedder  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
+from compare.evaluation.claim_differences import difference_report, fit_confidence  # noqa: E402
+from compare.evaluation.claim_gold import load_claim_gold, story_pairs  # noqa: E402
+from compare.evaluation.claim_metrics import cross_validate  # noqa: E402
 
 DEFAULT_GOLD = [ROOT / "corpora/claim_gold/ecbplus_claims.jsonl", ROOT / "../shared/eval/claims_dev.jsonl",
                 ROOT / ".data/allsides_claims.jsonl"]

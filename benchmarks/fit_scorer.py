@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from compare.align.context import story_context  # noqa: E402
 from compare.align.features import block_features  # noqa: E402
 from compare.align.scorer import FEATURES  # noqa: E402
-from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder  # noqa: E402
+from compare.embed.backends import get_embedder  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
 from compare.evaluation.evaluate import average_precision, best_threshold, load_eval_stories, prf  # noqa: E402
 from compare.model import Statement  # noqa: E402
 from compare.pipeline import embed_statements, segment_documents  # noqa: E402

@@ -22,7 +22,7 @@ import scheduled_runs as sr
 
 from compare import pipeline
 from compare.config import Settings
-from compare.corpus.story import Story
+from compare.corpus.base import Story
 from compare.embed.backends import get_embedder
 from compare.model import Document
 from compare.report.render import render_all

@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT))
 from compare.align.links import link_statements  # noqa: E402
 from compare.align.reference import all_pair_scores  # noqa: E402
 from compare.align.scorer import default_weights  # noqa: E402
-from compare.embed.backends import BACKEND_NAMES, EmbeddingCache, default_cache_path, get_embedder, resolve_backend  # noqa: E402
+from compare.embed.backends import get_embedder, resolve_backend  # noqa: E402
+from compare.embed.cache import EmbeddingCache, default_cache_path  # noqa: E402
+from compare.embed.common import BACKEND_NAMES  # noqa: E402
 from compare.model import Document, StatementRef  # noqa: E402
 from compare.pipeline import document_language, segment_documents  # noqa: E402
 

@@ -46,7 +46,8 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load on first use (below)
     from compare.config import Settings
-    from compare.corpus.story import Story, load_story
+    from compare.corpus.base import Story
+    from compare.corpus.story import load_story
     from compare.model import (
         Comparison,
         Cue,
@@ -66,7 +67,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
 # `storydiff --help`) does not pay for numpy, the aligner or the report templates.
 _LAZY = {
     "Settings": "compare.config",
-    "Story": "compare.corpus.story",
+    "Story": "compare.corpus.base",
     "load_story": "compare.corpus.story",
     "compare_story": "compare.pipeline",
     "render_all": "compare.report.render",

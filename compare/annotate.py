@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from compare.corpus.story import decode, read_bytes
+from compare.corpus.text import decode, read_bytes
 from compare.cues.detect import detect_cues
 from compare.errors import CorpusError, InputError
-from compare.report.render import cue_json
+from compare.report.json_report import cue_json
 from compare.segment import detect_language
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compare.corpus.story import DEFAULT_MAX_ARTICLE_BYTES
+from compare.corpus.base import DEFAULT_MAX_ARTICLE_BYTES
 from compare.errors import ConfigError
 
 FORMATS = ("html", "pdf", "json")

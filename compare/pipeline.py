@@ -19,11 +19,13 @@ from compare.align.events import build_events, unique_statements
 from compare.align.links import link_statements
 from compare.align.scorer import default_weights
 from compare.config import Settings
-from compare.corpus.story import Story
+from compare.corpus.base import Story
 from compare.cues.detect import detect_cues, reference_date
 from compare.differ.confidence import default_confidence_model, with_confidence
 from compare.differ.detect import find_differences, find_highlights
-from compare.embed.backends import Embedder, EmbeddingCache, get_embedder
+from compare.embed.backends import get_embedder
+from compare.embed.cache import EmbeddingCache
+from compare.embed.common import Embedder
 from compare.model import Comparison, Cue, Document, Statement, StatementRef
 from compare.segment import detect_language, segment
 

@@ -77,7 +77,7 @@ def target_story_json(data: bytes) -> None:
 
 def target_html(data: bytes) -> None:
     """Decode and extract one HTML article (also as .txt, where sniffing decides)."""
-    from compare.corpus.story import read_article
+    from compare.corpus.text import read_article
 
     folder = _fresh("html")
     for name in ("article.html", "article.txt"):

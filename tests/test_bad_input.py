@@ -449,7 +449,7 @@ def test_identical_text_warns_and_a_successful_run_leaves_no_stale_report(tmp_pa
 
 def test_encodings_are_detected_and_decoded_right(tmp_path: Path) -> None:
     """cp1251, koi8-r, UTF-16 with BOM, latin-1 and a declared HTML charset all decode to the right text."""
-    from compare.corpus.story import read_article
+    from compare.corpus.text import read_article
 
     ru = "Российские войска обстреляли Купянск в понедельник. Погибли два человека, ещё пятеро ранены."
     uk = "Російські війська обстріляли Куп'янськ у понеділок. Загинули двоє людей, ще п'ятеро поранені."

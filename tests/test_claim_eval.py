@@ -18,22 +18,24 @@ from typing import Any
 import numpy as np
 import pytest
 
+from compare.align.claims import CLAIM_FEATURES
 from compare.errors import CorpusError
-from compare.evaluation import claim_eval
-from compare.evaluation.claim_eval import (
-    CLAIM_FEATURES,
+from compare.evaluation import claim_metrics
+from compare.evaluation.claim_gold import (
     ClaimStory,
     StoryPairs,
     annotator_agreement,
+    claim_story_from_json,
+    is_claim_gold,
+    load_claim_gold,
+)
+from compare.evaluation.claim_metrics import (
     baselines,
     best_threshold,
-    claim_story_from_json,
     cross_validate,
     decide,
     event_pair_precision,
-    is_claim_gold,
     link_metrics,
-    load_claim_gold,
 )
 from compare.model import Statement, StatementRef
 
@@ -253,13 +255,13 @@ def separable(story_id: str, pairs: Sequence[str]) -> StoryPairs:
 def test_cross_validation_leaves_each_story_out_of_its_own_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     parts = [separable("s1", ["A0B0"]), separable("s2", ["A1B1", "A2B2"]), separable("s3", ["A0B1"])]
     trained_on: list[list[str]] = []
-    real_fit = claim_eval.fit_weights
+    real_fit = claim_metrics.fit_weights
 
     def recording_fit(train: Sequence[StoryPairs], **kwargs: Any) -> Any:
         trained_on.append([p.story_id for p in train])
         return real_fit(train, **kwargs)
 
-    monkeypatch.setattr(claim_eval, "fit_weights", recording_fit)
+    monkeypatch.setattr(claim_metrics, "fit_weights", recording_fit)
     result = cross_validate(parts)
     assert trained_on == [["s2", "s3"], ["s1", "s3"], ["s1", "s2"]]
     # separable stories: every fold finds exactly the gold pairs
@@ -272,13 +274,13 @@ def test_baseline_thresholds_are_chosen_without_the_story_they_are_applied_to(
         monkeypatch: pytest.MonkeyPatch) -> None:
     parts = [separable("s1", ["A0B0"]), separable("s2", ["A1B1", "A2B2"]), separable("s3", ["A0B1"])]
     chosen_on: list[tuple[str, ...]] = []
-    real = claim_eval.best_threshold
+    real = claim_metrics.best_threshold
 
     def recording(train: Sequence[StoryPairs], *args: Any, **kwargs: Any) -> float:
         chosen_on.append(tuple(p.story_id for p in train))
         return real(train, *args, **kwargs)
 
-    monkeypatch.setattr(claim_eval, "best_threshold", recording)
+    monkeypatch.setattr(claim_metrics, "best_threshold", recording)
     rows = baselines(parts)
     assert [r["method"] for r in rows] == ["embedding cosine, mutual best", "TF-IDF cosine, mutual best",
                                            "embedding cosine", "TF-IDF cosine"]

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from compare.align.claims import ClaimAlignment, align_claims, claim_events, default_claim_weights
-from compare.corpus.story import story_from_json
+from compare.corpus.json_input import story_from_json
 from compare.model import Event, Link, LinkTable, Statement, StatementRef
 
 ROOT = Path(__file__).resolve().parents[1]

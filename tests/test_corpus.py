@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from compare.corpus.story import load_jsonl, load_story, story_from_json, strip_markdown
+from compare.corpus.json_input import load_jsonl, story_from_json
+from compare.corpus.story import load_story
+from compare.corpus.text import strip_markdown
 from compare.errors import CorpusError
 
 

@@ -8,7 +8,8 @@ import pytest
 from gold import gold_events, pair_scores
 
 from compare.config import Settings
-from compare.corpus.story import Story, load_story
+from compare.corpus.base import Story
+from compare.corpus.story import load_story
 from compare.model import Comparison, DifferenceType, Document
 from compare.pipeline import compare_story
 

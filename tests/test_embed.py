@@ -8,14 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compare.embed.backends import (
-    BACKEND_NAMES,
-    EmbeddingCache,
-    get_embedder,
-    is_multilingual,
-    needs_multilingual,
-    resolve_backend,
-)
+from compare.embed.backends import get_embedder, is_multilingual, needs_multilingual, resolve_backend
+from compare.embed.cache import EmbeddingCache
+from compare.embed.common import BACKEND_NAMES
 from compare.errors import ModelLoadError
 
 # Russian / Ukrainian sentences and their English translations, in shuffled order.
@@ -187,7 +182,8 @@ def test_only_mean_pooled_bert_folders_take_the_packed_path(tmp_path: Path) -> N
     import json
     import shutil
 
-    from compare.embed.backends import PackedBertEncoder, packaged_minilm_path
+    from compare.embed.backends import packaged_minilm_path
+    from compare.embed.packed import PackedBertEncoder
 
     source = packaged_minilm_path()
     assert PackedBertEncoder.supports(source)
@@ -269,7 +265,7 @@ def test_a_real_backend_embeds_a_statement_once_across_stories(tmp_path: Path) -
 
 
 def test_attention_groups_cover_every_token_once_and_pad_little() -> None:
-    from compare.embed.backends import PackedBertEncoder
+    from compare.embed.packed import PackedBertEncoder
 
     lengths = [171, 150, 140, 60, 59, 59, 30, 12, 11, 5, 5]
     groups = PackedBertEncoder._attention_groups(lengths)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from compare.corpus.story import load_story, read_article
+from compare.corpus.story import load_story
+from compare.corpus.text import read_article
 from compare.errors import CompareError, ConfigError, CorpusError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,8 @@ from typing import ClassVar
 import pytest
 
 from compare.config import Settings
-from compare.corpus.story import Story, load_story
+from compare.corpus.base import Story
+from compare.corpus.story import load_story
 from compare.pipeline import compare_story
 from compare.report.render import (
     BIDI_CONTROLS,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from compare.report import pdf as report_pdf
 from compare.report import render as report
 
 STORY = Path(__file__).resolve().parent / "fixtures" / "bridge-story"
@@ -142,7 +143,7 @@ def test_rendering_never_fetches(tmp_path: Path) -> None:
 def test_lean_user_agent_sheet_draws_the_same_pdf(comparison: Any) -> None:
     """The report's print markup skips WeasyPrint's universal pseudo-element styles: same bytes out."""
     html = report.render_html(comparison, for_pdf=True)
-    assert report._report_ua_stylesheet() is not None  # the shipped WeasyPrint's sheet is the expected one
+    assert report_pdf._report_ua_stylesheet() is not None  # the shipped WeasyPrint's sheet is the expected one
     assert report.html_to_pdf(html, report_markup=True) == report.html_to_pdf(html)
 
 
@@ -152,13 +153,13 @@ def test_lean_document_renders_itself_and_any_failure_of_it_falls_back_to_the_st
     user-agent sheets): it must work on the shipped WeasyPrint, and can only ever cost speed elsewhere."""
     from weasyprint import HTML
 
-    lean = report._lean_html_class(HTML, report._report_ua_stylesheet())
-    assert report._write_pdf(lean(string="<ul><li>Купʼянськ</li></ul>", base_url=None)).startswith(b"%PDF")
+    lean = report_pdf._lean_html_class(HTML, report_pdf._report_ua_stylesheet())
+    assert report_pdf._write_pdf(lean(string="<ul><li>Купʼянськ</li></ul>", base_url=None)).startswith(b"%PDF")
 
     def changed_weasyprint(html_class: type, lean_ua: Any) -> type:
         raise AttributeError("a WeasyPrint whose cascade no longer asks the document for its sheets")
 
-    monkeypatch.setattr(report, "_lean_html_class", changed_weasyprint)
+    monkeypatch.setattr(report_pdf, "_lean_html_class", changed_weasyprint)
     assert report.html_to_pdf("<ul><li>Купʼянськ</li></ul>", report_markup=True).startswith(b"%PDF")
 
 
@@ -168,12 +169,12 @@ def test_weasyprint_without_ua_counter_style_renders_with_the_stock_sheet(monkey
     import weasyprint.html
 
     monkeypatch.delattr(weasyprint.html, "UA_COUNTER_STYLE")
-    report._report_ua_stylesheet.cache_clear()
+    report_pdf._report_ua_stylesheet.cache_clear()
     try:
-        assert report._report_ua_stylesheet() is None
+        assert report_pdf._report_ua_stylesheet() is None
         assert report.html_to_pdf("<p>Купʼянськ</p>", report_markup=True).startswith(b"%PDF")
     finally:
-        report._report_ua_stylesheet.cache_clear()
+        report_pdf._report_ua_stylesheet.cache_clear()
 
 
 def test_pdf_from_the_helper_process_is_the_one_rendered_in_process(comparison: Any) -> None:

@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 from markupsafe import escape
 
 from compare.config import Settings
-from compare.corpus.story import Story, load_story, normalise_text
+from compare.corpus.base import Story
+from compare.corpus.story import load_story
+from compare.corpus.text import normalise_text
 from compare.embed.backends import get_embedder
 from compare.model import Comparison, Document
 from compare.pipeline import compare_story

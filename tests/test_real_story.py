@@ -11,7 +11,7 @@ import pytest
 
 from compare.corpus.story import load_story
 from compare.errors import CorpusError
-from compare.evaluation.claim_eval import claim_story_from_json, load_claim_gold
+from compare.evaluation.claim_gold import claim_story_from_json, load_claim_gold
 from compare.pipeline import segment_documents
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from compare.evaluation.claim_eval import load_claim_gold
+from compare.evaluation.claim_gold import load_claim_gold
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "corpora" / "claim_gold" / "allsides_claims.offsets.jsonl"

@@ -24,7 +24,9 @@ from compare.model import (
     Highlight,
     Statement,
 )
+from compare.report import html as rhtml
 from compare.report import render as report
+from compare.report import view as report_view
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -180,8 +182,8 @@ def test_pdf_markup_gives_languages_by_shared_rules_not_attributes() -> None:
 
 
 def test_pdf_language_rule_cannot_break_out_of_its_style() -> None:
-    assert report._css_string("uk") == '"uk"'
-    assert report._css_string('x"}</style><b>') == '"x\\000022\\00007d\\00003c\\00002fstyle\\00003e\\00003cb\\00003e"'
+    assert rhtml._css_string("uk") == '"uk"'
+    assert rhtml._css_string('x"}</style><b>') == '"x\\000022\\00007d\\00003c\\00002fstyle\\00003e\\00003cb\\00003e"'
     base = hand_made()
     docs = (base.documents[0], replace(base.documents[1], language='uk"}</style><script>x</script>'))
     statements = tuple(replace(s, language=docs[1].language) if s.doc_id == "b" else s for s in base.statements)
@@ -190,9 +192,9 @@ def test_pdf_language_rule_cannot_break_out_of_its_style() -> None:
 
 
 def test_published_dates_read_as_dates() -> None:
-    assert report._published("2025-06-03T08:00:00+03:00") == "2025-06-03 08:00 +03:00"
-    assert report._published("2025-06-03") == "2025-06-03"
-    assert report._published("sometime") == "sometime"
+    assert report_view._published("2025-06-03T08:00:00+03:00") == "2025-06-03 08:00 +03:00"
+    assert report_view._published("2025-06-03") == "2025-06-03"
+    assert report_view._published("sometime") == "sometime"
 
 
 def test_json_report_still_matches_its_schema() -> None:

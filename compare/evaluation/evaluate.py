@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from compare.corpus.story import Story, load_jsonl
+from compare.corpus.base import Story
+from compare.corpus.json_input import load_jsonl
 from compare.errors import CorpusError
 from compare.model import StatementRef
 

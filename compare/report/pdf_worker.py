@@ -6,7 +6,7 @@ starts it once the statements are embedded: embedding uses every core); it impor
 initialises the fonts while the main process aligns and types differences. When the
 comparison is done the main process sends it the print HTML and renders the JSON and HTML itself while
 the helper lays out the PDF, so on two cores the import and the other formats leave the critical path.
-The helper calls the same `compare.report.render.html_to_pdf` (the same fetcher that refuses every URL), so the
+The helper calls the same `compare.report.pdf.html_to_pdf` (the same fetcher that refuses every URL), so the
 bytes are the same as rendering in-process.
 
 Protocol: the parent writes the HTML as UTF-8 to the helper's stdin and closes it; the helper writes the
@@ -105,7 +105,7 @@ class HelperFailed(RenderError):
 
 def main() -> int:
     """The helper's side: import and warm up WeasyPrint, then render what arrives on stdin."""
-    from compare.report.render import html_to_pdf
+    from compare.report.pdf import html_to_pdf
 
     with suppress(RenderError):  # the real document will say what is wrong
         html_to_pdf(_WARM_UP, report_markup=True)

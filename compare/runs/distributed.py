@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
     from compare.config import Settings
-    from compare.corpus.story import Story
+    from compare.corpus.base import Story
     from compare.model import Comparison
 
 T = TypeVar("T")
@@ -159,7 +159,7 @@ def worker_settings(settings: Settings) -> Settings:
     """
     if settings.cache_path is None:
         return settings
-    from compare.embed.backends import default_cache_path
+    from compare.embed.cache import default_cache_path
 
     return replace(settings, cache_path=default_cache_path())
 
@@ -207,7 +207,8 @@ class ClusterEmbedder:
     """
 
     def __init__(self, spec: str, map_fn: DaskMap, *, name: str | None = None, batch_size: int = EMBED_BATCH) -> None:
-        from compare.embed.backends import BACKENDS, get_embedder
+        from compare.embed.backends import get_embedder
+        from compare.embed.common import BACKENDS
 
         if spec == "auto" or (spec not in BACKENDS and not os.path.isdir(spec)):
             raise ConfigError(f"cluster embedder: {spec!r} must be a backend name or a model folder, not auto.")

@@ -318,8 +318,8 @@ def _fetch_page(source: Source, fetcher: Fetcher, result: SourceResult, validato
 
 
 def extract_page(html: str, url: str) -> tuple[str, str, str | None]:
-    """(title, main text, published) of an HTML page; the text via `compare.corpus.story.extract_html`."""
-    from compare.corpus.story import extract_html, looks_like_html, normalise_text
+    """(title, main text, published) of an HTML page; the text via `compare.corpus.text.extract_html`."""
+    from compare.corpus.text import extract_html, looks_like_html, normalise_text
 
     if not looks_like_html(html):
         text = normalise_text(html).strip()
@@ -344,7 +344,8 @@ def extract_page(html: str, url: str) -> tuple[str, str, str | None]:
 
 def _read_folder(source: Source, result: SourceResult) -> None:
     """Every article file of a local folder (a story.toml, when present, supplies titles and dates)."""
-    from compare.corpus.story import MANIFEST, read_article
+    from compare.corpus.story import MANIFEST
+    from compare.corpus.text import read_article
 
     folder = Path(source.location)
     if not folder.is_dir():
@@ -352,7 +353,8 @@ def _read_folder(source: Source, result: SourceResult) -> None:
     listed: dict[Path, dict[str, Any]] = {}
     manifest = folder / MANIFEST
     if manifest.is_file():
-        from compare.corpus.story import parse_toml, read_bytes
+        from compare.corpus.json_input import parse_toml
+        from compare.corpus.text import read_bytes
 
         data = parse_toml(read_bytes(manifest, max_bytes=1024 * 1024), manifest)
         for entry in data.get("articles", []):
