@@ -74,7 +74,8 @@ def test_differences_sorted_confident_shown_rest_behind_show_n_less_certain(page
     assert summary.inner_text().startswith("Hide 3 less certain")
     # A highlight of a folded difference is dimmed; unfolded, it shows.
     page.locator("details.less-certain > summary").click()
-    page.wait_for_selector("mark.hl.dimmed[data-diff]", state="attached", timeout=5000)  # the view updates after the toggle event
+    # the view updates after the toggle event
+    page.wait_for_selector("mark.hl.dimmed[data-diff]", state="attached", timeout=5000)
     dimmed = page.eval_on_selector_all("mark.hl.dimmed[data-diff]", "els => [...new Set(els.map(e => e.dataset.diff))]")
     assert dimmed and set(dimmed) <= set(SORTED) - set(CERTAIN)
     assert not page.log.console_errors
