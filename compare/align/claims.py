@@ -22,17 +22,16 @@ reads only the language-independent features (embedding cosine, margins, shared 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from compare.data import backend_section
 from compare.errors import ConfigError
 from compare.model import Event, Link, LinkTable, Statement
 
@@ -113,20 +112,11 @@ def _scorer_from(section: dict[str, Any]) -> ClaimScorer:
 
 def load_claim_weights(path: str | Path | None = None, backend: str | None = None) -> ClaimWeights:
     """Claim scorer for `backend` (an `Embedder.name`) from a claim-scorer JSON file, else its fallback."""
-    if path is None:
-        text = resources.files("compare.data").joinpath("claim_scorer.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    data = json.loads(text)
-    sections = data.get("backends", {})
-    name: str = backend if backend is not None and backend in sections else str(data.get("fallback", ""))
-    if name not in sections:
-        raise ConfigError(f"claim scorer: no section for {backend!r}. Refit with benchmarks/fit_claim_scorer.py.")
-    section = sections[name]
+    name, section, version = backend_section("claim_scorer.json", path, backend, what="claim scorer",
+                                             refit="benchmarks/fit_claim_scorer.py")
     return ClaimWeights(monolingual=_scorer_from(section["monolingual"]),
                         crosslingual=_scorer_from(section["crosslingual"]),
-                        threshold=float(section["threshold"]), backend=name,
-                        version=f"{data.get('version', '0')}/{name}")
+                        threshold=float(section["threshold"]), backend=name, version=f"{version}/{name}")
 
 
 @lru_cache(maxsize=16)

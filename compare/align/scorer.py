@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from compare.data import backend_section
 from compare.errors import ConfigError
 from compare.model import CueType
 
@@ -92,16 +91,9 @@ def _weights_from(section: dict[str, Any], backend: str, file_version: str) -> S
 
 def load_weights(path: str | Path | None = None, backend: str | None = None) -> ScorerWeights:
     """Weights for `backend` (an `Embedder.name`) from an aligner JSON file, else its fallback section."""
-    if path is None:
-        text = resources.files("compare.data").joinpath("aligner.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    data = json.loads(text)
-    sections = data.get("backends", {})
-    name: str = backend if backend is not None and backend in sections else data.get("fallback", FALLBACK_BACKEND)
-    if name not in sections:
-        raise ConfigError(f"aligner weights: no section {name!r}. Refit with benchmarks/fit_scorer.py.")
-    return _weights_from(sections[name], name, str(data.get("version", "0")))
+    name, section, version = backend_section("aligner.json", path, backend, what="aligner weights",
+                                             refit="benchmarks/fit_scorer.py", fallback=FALLBACK_BACKEND)
+    return _weights_from(section, name, version)
 
 
 @lru_cache(maxsize=16)

@@ -13,14 +13,13 @@ P(right). Its calibration is measured out of fold by story (docs/accuracy.md).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
+from compare.data import backend_section
 from compare.errors import ConfigError
 from compare.model import Difference, DifferenceType, Event, StatementRef
 
@@ -78,19 +77,11 @@ class ConfidenceModel:
 
 def load_confidence_model(path: str | Path | None = None, backend: str | None = None) -> ConfidenceModel:
     """The model for an embedding backend (its pair probabilities differ), else the file's fallback."""
-    if path is None:
-        text = resources.files("compare.data").joinpath("difference_confidence.json").read_text("utf-8")
-    else:
-        text = Path(path).read_text("utf-8")
-    data = json.loads(text)
-    sections = data.get("backends", {})
-    name = backend if backend in sections else data.get("fallback", "")
-    if name not in sections:
-        raise ConfigError(f"difference confidence model: no section for {backend!r}. "
-                          "Refit with benchmarks/fit_confidence.py.")
-    section = sections[name]
+    name, section, version = backend_section("difference_confidence.json", path, backend,
+                                             what="difference confidence model",
+                                             refit="benchmarks/fit_confidence.py")
     return ConfidenceModel(tuple(section["features"]), tuple(float(c) for c in section["coef"]),
-                           float(section["bias"]), f"{data.get('version', '0')}/{name}")
+                           float(section["bias"]), f"{version}/{name}")
 
 
 @lru_cache(maxsize=16)
